@@ -1,0 +1,109 @@
+/**
+ * `lowbit [--home DIR] [--json] <command>`: the CLI over the same services as the app.
+ * With --json every command prints exactly one JSON object on stdout (errors as {"error": …}).
+ */
+import { AppError } from "../contract/index.js";
+import { resolveHome } from "../services/config/paths.js";
+import { appVersion } from "../services/config/version.js";
+import { openLowbit, type Lowbit } from "../services/lowbit.js";
+import { chatCommand } from "./commands/chat.js";
+import { devCommand } from "./commands/dev.js";
+import { modelsCommand } from "./commands/models.js";
+import { serveCommand } from "./commands/serve.js";
+import { Output } from "./output.js";
+
+const usage = `Lowbit ${"{version}"}: chat with local LLMs offline, compressed on your own machine.
+
+Usage: lowbit [--home DIR] [--json] <command>
+
+Commands:
+  serve [--port N] [--no-open]          the app in your browser, on 127.0.0.1
+  models import <path> [--name N] [--link]
+                                        add a .gguf to the library (copy, or link in place)
+  models list                           the library (* marks the selected model)
+  models info <id|name|path>            architecture, size, bits per weight, tensor types
+  models rm <id|name> [--keep-file]     remove from the library (deletes Lowbit's own copy)
+  chat <model> --prompt TEXT [--max-tokens N] [--temp T] [--seed S] [--ctx N] [--threads N]
+                                        one streamed reply; the model is an id, a name or a path
+  dev tiny-model --out PATH [--embd N] [--layers N] [--ff N] [--vocab N] [--type f32|f16]
+                                        write a random-weight llama GGUF for tests
+
+Options:
+  --home DIR   data folder (default: $LOWBIT_HOME, else the OS app-data folder)
+  --json       one JSON object on stdout per command
+`;
+
+interface Global {
+  home: string | undefined;
+  json: boolean;
+  rest: string[];
+}
+
+/** Global flags may come anywhere; everything else belongs to the command. */
+function splitGlobal(argv: string[]): Global {
+  const rest: string[] = [];
+  let home: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--json") {
+      json = true;
+    } else if (arg === "--home") {
+      home = argv[++i];
+      if (home === undefined) {
+        throw new AppError("invalid_params", "--home needs a folder.");
+      }
+    } else if (arg.startsWith("--home=")) {
+      home = arg.slice("--home=".length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { home, json, rest };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let out = new Output(argv.includes("--json"));
+  let app: Lowbit | null = null;
+  try {
+    const global = splitGlobal(argv);
+    out = new Output(global.json);
+    const [command, ...args] = global.rest;
+    if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+      process.stdout.write(usage.replace("{version}", appVersion()));
+      return command === undefined ? 1 : 0;
+    }
+    if (command === "--version" || command === "-v") {
+      out.result({ version: appVersion() }, () => appVersion());
+      return 0;
+    }
+    if (args.includes("--help")) {
+      process.stdout.write(usage.replace("{version}", appVersion()));
+      return 0;
+    }
+    if (command === "dev") {
+      await devCommand(args, out);
+      return 0;
+    }
+    const home = resolveHome(global.home);
+    app = await openLowbit({ home, shell: command === "serve" ? "browser" : "cli", registerStarterModel: true });
+    switch (command) {
+      case "serve":
+        await serveCommand(app, args, out);
+        return 0;
+      case "models":
+        await modelsCommand(app, args, out);
+        return 0;
+      case "chat":
+        await chatCommand(app, args, out);
+        return 0;
+      default:
+        throw new AppError("invalid_params", `Unknown command “${command}”.`, "Run: lowbit --help");
+    }
+  } catch (error) {
+    out.error(error);
+    return 1;
+  } finally {
+    app?.close();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The app contract: every endpoint the renderer, the CLI and tests can reach, defined once with
+ * zod. Pure: no Node, DOM or Electron imports, so the renderer imports it too.
+ */
+import { appEndpoints } from "./endpoints/app.js";
+import { chatEndpoints } from "./endpoints/chat.js";
+import { jobsEndpoints } from "./endpoints/jobs.js";
+import { modelsEndpoints } from "./endpoints/models.js";
+import { runtimeEndpoints } from "./endpoints/runtime.js";
+import { settingsEndpoints } from "./endpoints/settings.js";
+
+export const appContract = {
+  ...appEndpoints,
+  ...modelsEndpoints,
+  ...chatEndpoints,
+  ...runtimeEndpoints,
+  ...settingsEndpoints,
+  ...jobsEndpoints,
+};
+export type AppContract = typeof appContract;
+
+export * from "./endpoint.js";
+export * from "./errors.js";
+export * from "./wire.js";
+export * from "./endpoints/app.js";
+export * from "./endpoints/chat.js";
+export * from "./endpoints/jobs.js";
+export * from "./endpoints/models.js";
+export * from "./endpoints/runtime.js";
+export * from "./endpoints/settings.js";

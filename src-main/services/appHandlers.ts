@@ -1,0 +1,71 @@
+import path from "node:path";
+import { AppError, type AppContract } from "../contract/index.js";
+import type { Handlers } from "../rpc/server.js";
+import type { Lowbit } from "./lowbit.js";
+
+/** Binds every endpoint of the app contract to the services. No logic lives here. */
+export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
+  return {
+    "app.info": () => app.info(),
+    "app.pickModelFile": async () => {
+      if (app.pickModelFile === undefined) {
+        throw new AppError("unsupported", "There is no file dialog in browser mode.", "Type or paste the file's path.");
+      }
+      return { path: await app.pickModelFile() };
+    },
+
+    "models.list": () => app.library.list(),
+    "models.get": ({ id }) => app.library.get(id),
+    "models.resolve": ({ ref }) => app.library.resolve(ref),
+    "models.import": (params, ctx) =>
+      app.jobs.run("import", `Import ${path.basename(params.path)}`, params, ctx.signal, (job) =>
+        app.library.import(params, {
+          signal: job.signal,
+          setPartialPath: job.setPartialPath,
+          progress: (packet) => {
+            ctx.progress(packet);
+            job.progress(packet.fraction);
+          },
+        }),
+      ),
+    "models.rename": ({ id, name }) => app.library.rename(id, name),
+    "models.remove": async ({ id, deleteFile }) => {
+      if (app.runtime.loadedModelId === id) {
+        await app.runtime.unload();
+      }
+      return app.library.remove(id, deleteFile);
+    },
+
+    "conversations.list": () => app.chat.list(),
+    "conversations.get": ({ id }) => app.chat.get(id),
+    "conversations.create": (values) => app.chat.create(values),
+    "conversations.rename": ({ id, title }) => app.chat.rename(id, title),
+    "conversations.remove": ({ id }) => ({ removed: app.chat.remove(id) }),
+    // Closing the window or reloading the page stops a reply, as the stop button does.
+    "chat.send": ({ conversationId, text }, ctx) =>
+      app.chat.send(conversationId, text, {
+        signal: AbortSignal.any([ctx.signal, ctx.disconnected]),
+        progress: ctx.progress,
+      }),
+    "chat.regenerate": ({ conversationId }, ctx) =>
+      app.chat.regenerate(conversationId, {
+        signal: AbortSignal.any([ctx.signal, ctx.disconnected]),
+        progress: ctx.progress,
+      }),
+
+    "runtime.state": () => app.runtime.state,
+    "runtime.load": ({ modelId }, ctx) => {
+      const model = app.library.get(modelId);
+      const request = app.library.loadRequest(model, app.settings.get());
+      return app.runtime.load(request, { signal: ctx.signal, onProgress: (fraction) => ctx.progress({ fraction }) });
+    },
+    "runtime.unload": () => app.runtime.unload(),
+
+    "settings.get": () => app.settings.get(),
+    "settings.set": ({ patch }) => app.settings.set(patch),
+    "settings.changed": () => app.settings.changed,
+
+    "jobs.list": ({ limit }) => app.jobs.list(limit),
+    "jobs.changed": () => app.jobs.changed,
+  };
+}

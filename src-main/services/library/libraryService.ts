@@ -1,0 +1,283 @@
+import { existsSync, readdirSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import path from "node:path";
+import type { Database } from "better-sqlite3";
+import { AppError, type Model, type Settings } from "../../contract/index.js";
+import type { LowbitPaths } from "../config/paths.js";
+import type { LoadRequest } from "../runtime/modelRuntime.js";
+import type { SettingsService } from "../settings/settingsService.js";
+import {
+  deleteModel,
+  findModelByPath,
+  findModelBySha256,
+  findModelsByName,
+  getModel,
+  insertModel,
+  listModels,
+  renameModel,
+} from "../storage/queries/models.js";
+import { asDiskFullError, ensureFreeSpace } from "./diskSpace.js";
+import { copyAndHash, hashFile } from "./fileHashing.js";
+import { inspectModelFile, type InspectedModel } from "./inspectModelFile.js";
+
+export interface ImportProgress {
+  phase: "checking" | "copying" | "hashing" | "registering";
+  fraction: number;
+  bytes?: number;
+  totalBytes?: number;
+}
+
+export interface ImportContext {
+  signal?: AbortSignal;
+  progress?: (packet: ImportProgress) => void;
+  setPartialPath?: (path: string | null) => void;
+}
+
+/**
+ * The model library: GGUF files Lowbit knows, each checked, hashed and described once at import.
+ * Copies live in `<home>/models`; linked files stay where the user keeps them.
+ */
+export class LibraryService {
+  constructor(
+    private readonly db: Database,
+    private readonly paths: LowbitPaths,
+    private readonly settings: SettingsService,
+    private readonly resources: string,
+    private readonly now: () => string = () => new Date().toISOString(),
+  ) {}
+
+  list(): Model[] {
+    return listModels(this.db);
+  }
+
+  get(id: string): Model {
+    const model = getModel(this.db, id);
+    if (model === undefined) {
+      throw new AppError("not_found", `No model with id ${id} in the library.`, "List models to see their ids.");
+    }
+    return model;
+  }
+
+  /** An id, a unique name, or the path of a model in the library. */
+  resolve(ref: string): Model {
+    const byId = getModel(this.db, ref);
+    if (byId !== undefined) {
+      return byId;
+    }
+    const byName = findModelsByName(this.db, ref);
+    if (byName.length === 1 && byName[0] !== undefined) {
+      return byName[0];
+    }
+    if (byName.length > 1) {
+      throw new AppError("not_found", `Several models are called “${ref}”.`, "Use the model's id instead.");
+    }
+    const byPath = findModelByPath(this.db, path.resolve(ref));
+    if (byPath !== undefined) {
+      return byPath;
+    }
+    throw new AppError(
+      "not_found",
+      `No model “${ref}” in the library.`,
+      existsSync(ref) ? `Import it first: lowbit models import ${ref}` : "List models to see their ids and names.",
+    );
+  }
+
+  /** Describes a model file without adding it to the library (e.g. `lowbit chat ./file.gguf`). */
+  async inspect(filePath: string): Promise<Model> {
+    const absolute = path.resolve(filePath);
+    const inspected = await inspectModelFile(absolute);
+    return this.recordFor(inspected, { id: "unregistered", path: absolute, linked: true, sha256: "", source: "imported", name: undefined });
+  }
+
+  async import(
+    params: { path: string; name?: string | undefined; link: boolean },
+    ctx: ImportContext = {},
+    source: Model["source"] = "imported",
+  ): Promise<Model> {
+    const from = path.resolve(params.path);
+    ctx.progress?.({ phase: "checking", fraction: 0 });
+    const inspected = await inspectModelFile(from);
+    const existingAtPath = findModelByPath(this.db, from);
+    if (existingAtPath !== undefined) {
+      throw alreadyThere(existingAtPath);
+    }
+    const totalBytes = inspected.file.fileSize;
+    const report = (phase: ImportProgress["phase"]) => (bytes: number) =>
+      ctx.progress?.({ phase, fraction: totalBytes === 0 ? 1 : bytes / totalBytes, bytes, totalBytes });
+
+    let target = from;
+    let sha256: string;
+    if (params.link) {
+      sha256 = await hashFile(from, ctx.signal, report("hashing"));
+    } else {
+      await ensureFreeSpace(this.paths.models, totalBytes, path.basename(from));
+      target = this.freeModelPath(path.basename(from));
+      const partial = `${target}.partial`;
+      ctx.setPartialPath?.(partial);
+      try {
+        sha256 = await copyAndHash(from, partial, ctx.signal, report("copying"));
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw asDiskFullError(error, this.paths.models);
+      }
+    }
+    ctx.progress?.({ phase: "registering", fraction: 1 });
+    const duplicate = findModelBySha256(this.db, sha256);
+    if (duplicate !== undefined) {
+      if (!params.link) {
+        await rm(`${target}.partial`, { force: true });
+      }
+      throw alreadyThere(duplicate);
+    }
+    const model = this.recordFor(inspected, {
+      id: sha256.slice(0, 12),
+      path: target,
+      linked: params.link,
+      sha256,
+      source,
+      name: params.name,
+    });
+    if (!params.link) {
+      await rename(`${target}.partial`, target);
+      ctx.setPartialPath?.(null);
+    }
+    try {
+      insertModel(this.db, model);
+    } catch (error) {
+      if (!params.link) {
+        await rm(target, { force: true });
+      }
+      throw error;
+    }
+    if (this.settings.get()["library.selectedModelId"] === null) {
+      this.settings.set({ "library.selectedModelId": model.id });
+    }
+    return model;
+  }
+
+  rename(id: string, name: string): Model {
+    this.get(id);
+    renameModel(this.db, id, name);
+    return this.get(id);
+  }
+
+  async remove(id: string, deleteFile: boolean): Promise<{ removed: boolean; fileDeleted: boolean }> {
+    const model = this.get(id);
+    deleteModel(this.db, id);
+    let fileDeleted = false;
+    // Only our own copies are deleted; a linked file or the bundled model belongs to someone else.
+    if (deleteFile && !model.linked && model.source !== "bundled") {
+      await rm(model.path, { force: true });
+      fileDeleted = true;
+    }
+    const patch: Partial<Settings> = {};
+    if (model.source === "bundled") {
+      patch["library.starterDismissed"] = true;
+    }
+    if (this.settings.get()["library.selectedModelId"] === id) {
+      patch["library.selectedModelId"] = this.list()[0]?.id ?? null;
+    }
+    if (Object.keys(patch).length > 0) {
+      this.settings.set(patch);
+    }
+    return { removed: true, fileDeleted };
+  }
+
+  /** On first start, the bundled starter model is in the library and selected. */
+  async registerStarterModel(): Promise<Model | null> {
+    if (this.settings.get()["library.starterDismissed"]) {
+      return null;
+    }
+    const starter = findStarterModel(this.resources);
+    if (starter === null) {
+      return null;
+    }
+    const known = findModelByPath(this.db, starter);
+    if (known !== undefined) {
+      return known;
+    }
+    try {
+      return await this.import({ path: starter, link: true }, {}, "bundled");
+    } catch (error) {
+      if (error instanceof AppError && error.code === "already_exists") {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  /** What the runtime needs to load `model` with the user's settings. */
+  loadRequest(model: Model, settings: Settings): LoadRequest {
+    if (!existsSync(model.path)) {
+      throw new AppError(
+        "not_found",
+        `The file of “${model.name}” is gone: ${model.path}.`,
+        model.linked ? "Put the file back, or remove the model and import it again." : "Remove the model and import it again.",
+      );
+    }
+    const wanted = settings["runtime.contextSize"];
+    return {
+      model,
+      // Past its training length a model's output degrades quickly; never go beyond it.
+      contextSize: model.contextLength === null ? wanted : Math.min(wanted, model.contextLength),
+      threads: settings["runtime.threads"],
+      plainText: model.kind === "base" || !model.hasChatTemplate,
+    };
+  }
+
+  private recordFor(
+    inspected: InspectedModel,
+    values: { id: string; path: string; linked: boolean; sha256: string; source: Model["source"]; name: string | undefined },
+  ): Model {
+    const { summary } = inspected;
+    return {
+      id: values.id,
+      name: values.name ?? summary.name ?? path.basename(values.path).replace(/\.gguf$/i, ""),
+      path: values.path,
+      linked: values.linked,
+      source: values.source,
+      sha256: values.sha256,
+      sizeBytes: inspected.file.fileSize,
+      arch: summary.arch ?? "unknown",
+      params: summary.params,
+      contextLength: summary.contextLength,
+      fileType: summary.fileType,
+      bpw: summary.bpw,
+      typeHistogram: summary.typeHistogram,
+      kind: inspected.kind,
+      hasChatTemplate: summary.hasChatTemplate,
+      addedAt: this.now(),
+    };
+  }
+
+  private freeModelPath(fileName: string): string {
+    const ext = path.extname(fileName) || ".gguf";
+    const stem = path.basename(fileName, path.extname(fileName));
+    for (let i = 0; ; i++) {
+      const candidate = path.join(this.paths.models, i === 0 ? `${stem}${ext}` : `${stem}-${i}${ext}`);
+      if (!existsSync(candidate) && !existsSync(`${candidate}.partial`)) {
+        return candidate;
+      }
+    }
+  }
+}
+
+function alreadyThere(model: Model): AppError {
+  return new AppError(
+    "already_exists",
+    `This model is already in the library as “${model.name}” (${model.id}).`,
+    "Use the existing entry, or remove it first.",
+  );
+}
+
+/** The starter model shipped in resources/models (the first .gguf there). */
+export function findStarterModel(resources: string): string | null {
+  const folder = path.join(resources, "models");
+  if (!existsSync(folder)) {
+    return null;
+  }
+  const file = readdirSync(folder)
+    .filter((name) => name.endsWith(".gguf"))
+    .sort()[0];
+  return file === undefined ? null : path.join(folder, file);
+}

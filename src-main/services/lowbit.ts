@@ -1,0 +1,81 @@
+import { mkdirSync } from "node:fs";
+import os from "node:os";
+import type { Database } from "better-sqlite3";
+import type { AppInfo } from "../contract/index.js";
+import { ChatService } from "./chat/chatService.js";
+import { pathsFor, resourcesDir, type LowbitPaths } from "./config/paths.js";
+import { appVersion } from "./config/version.js";
+import { JobService } from "./jobs/jobService.js";
+import { LibraryService } from "./library/libraryService.js";
+import { ModelRuntime } from "./runtime/modelRuntime.js";
+import { spawnNodeWorker, type WorkerSpawner } from "./runtime/workerProcess.js";
+import { SettingsService } from "./settings/settingsService.js";
+import { openDatabase } from "./storage/database.js";
+
+export interface LowbitOptions {
+  home: string;
+  shell: AppInfo["shell"];
+  /** How to start the model worker; Electron passes a utilityProcess spawner. */
+  spawnWorker?: WorkerSpawner;
+  /** The OS file dialog, where there is one. */
+  pickModelFile?: () => Promise<string | null>;
+  /** Register the bundled starter model on first start. Defaults to true. */
+  registerStarterModel?: boolean;
+}
+
+export interface Lowbit {
+  readonly paths: LowbitPaths;
+  readonly db: Database;
+  readonly settings: SettingsService;
+  readonly jobs: JobService;
+  readonly library: LibraryService;
+  readonly runtime: ModelRuntime;
+  readonly chat: ChatService;
+  readonly pickModelFile: (() => Promise<string | null>) | undefined;
+  info(): AppInfo;
+  close(): void;
+}
+
+/** Opens Lowbit's services over one home folder. Used by the host, the CLI, Electron and tests. */
+export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
+  const paths = pathsFor(options.home);
+  mkdirSync(paths.models, { recursive: true });
+  const db = openDatabase(paths.database);
+  const settings = new SettingsService(db);
+  const jobs = new JobService(db);
+  jobs.recoverInterrupted();
+  const library = new LibraryService(db, paths, settings, resourcesDir());
+  const runtime = new ModelRuntime(options.spawnWorker ?? spawnNodeWorker);
+  const chat = new ChatService(db, library, runtime, settings);
+  if (options.registerStarterModel ?? true) {
+    await library.registerStarterModel();
+  }
+  let closed = false;
+  return {
+    paths,
+    db,
+    settings,
+    jobs,
+    library,
+    runtime,
+    chat,
+    pickModelFile: options.pickModelFile,
+    info: () => ({
+      version: appVersion(),
+      home: paths.home,
+      shell: options.shell,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: os.availableParallelism(),
+      totalMemoryBytes: os.totalmem(),
+      canPickFiles: options.pickModelFile !== undefined,
+    }),
+    close: () => {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      runtime.dispose();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { Database } from "better-sqlite3";
+import { AppError, describeIssues, settingsPatchSchema, settingsSchema, type Settings, type SettingsPatch } from "../../contract/index.js";
+import { Signal } from "../../rpc/signal.js";
+import { readSettings, writeSettings } from "../storage/queries/settings.js";
+
+/** User settings: stored per key, read through the schema so a missing or damaged key gets its default. */
+export class SettingsService {
+  readonly changed: Signal<Settings>;
+
+  constructor(private readonly db: Database) {
+    this.changed = new Signal(this.read());
+  }
+
+  get(): Settings {
+    return this.changed.get();
+  }
+
+  set(patch: SettingsPatch): Settings {
+    const checked = settingsPatchSchema.safeParse(patch);
+    if (!checked.success) {
+      throw new AppError("invalid_params", describeIssues("settings.set", "patch", checked.error));
+    }
+    writeSettings(this.db, checked.data);
+    const next = this.read();
+    this.changed.set(next);
+    return next;
+  }
+
+  private read(): Settings {
+    const stored = readSettings(this.db);
+    const defaults = settingsSchema.parse({});
+    const result: Record<string, unknown> = { ...defaults };
+    // Key by key, so one bad value falls back alone instead of resetting everything.
+    for (const [key, value] of Object.entries(stored)) {
+      const field = settingsSchema.shape[key as keyof Settings];
+      if (field !== undefined && field.safeParse(value).success) {
+        result[key] = value;
+      }
+    }
+    return result as Settings;
+  }
+}

@@ -1,0 +1,7 @@
+import { migration0001 } from "./0001-initial.js";
+import type { Migration } from "./types.js";
+
+/** Every schema version in order. Add a file per version; never edit a shipped one. */
+export const migrations: readonly Migration[] = [migration0001];
+
+export type { Migration };
