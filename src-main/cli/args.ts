@@ -8,36 +8,67 @@ export function parseCommand<O extends Options>(command: string, args: string[],
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new AppError("invalid_params", `${command}: ${(error as Error).message}`, `Run: lowbit ${command} --help`);
+    throw new AppError(
+      "invalid_params",
+      `${command}: ${(error as Error).message}`,
+      `Run: lowbit ${command} --help`,
+    );
   }
 }
 
-export function intOption(command: string, name: string, value: string | undefined, min: number, max: number): number | undefined {
+export function intOption(
+  command: string,
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) {
     return undefined;
   }
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-    throw new AppError("invalid_params", `${command}: --${name} must be a whole number from ${min} to ${max}, not “${value}”.`);
+    throw new AppError(
+      "invalid_params",
+      `${command}: --${name} must be a whole number from ${min} to ${max}, not “${value}”.`,
+    );
   }
   return parsed;
 }
 
-export function numberOption(command: string, name: string, value: string | undefined, min: number, max: number): number | undefined {
+export function numberOption(
+  command: string,
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) {
     return undefined;
   }
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-    throw new AppError("invalid_params", `${command}: --${name} must be a number from ${min} to ${max}, not “${value}”.`);
+    throw new AppError(
+      "invalid_params",
+      `${command}: --${name} must be a number from ${min} to ${max}, not “${value}”.`,
+    );
   }
   return parsed;
 }
 
-export function requirePositional(command: string, positionals: string[], index: number, what: string): string {
+export function requirePositional(
+  command: string,
+  positionals: string[],
+  index: number,
+  what: string,
+): string {
   const value = positionals[index];
   if (value === undefined) {
-    throw new AppError("invalid_params", `${command}: missing ${what}.`, `Run: lowbit ${command} --help`);
+    throw new AppError(
+      "invalid_params",
+      `${command}: missing ${what}.`,
+      `Run: lowbit ${command} --help`,
+    );
   }
   return value;
 }

@@ -86,7 +86,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const home = resolveHome(global.home);
-    app = await openLowbit({ home, shell: command === "serve" ? "browser" : "cli", registerStarterModel: true });
+    app = await openLowbit({
+      home,
+      shell: command === "serve" ? "browser" : "cli",
+      registerStarterModel: true,
+    });
     switch (command) {
       case "serve":
         await serveCommand(app, args, out);

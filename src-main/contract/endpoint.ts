@@ -64,9 +64,12 @@ export type SignalName<C extends Contract> = KeysOfKind<C, "signal">;
 export type ParamsIn<C extends Contract, E extends keyof C> = z.input<C[E]["params"]>;
 /** What a handler receives (after validation and defaults). */
 export type ParamsOut<C extends Contract, E extends keyof C> = z.output<C[E]["params"]>;
-export type ResultOf<C extends Contract, E extends keyof C> =
-  C[E] extends RpcEndpoint | JobEndpoint ? z.output<C[E]["result"]> : never;
-export type ProgressOf<C extends Contract, E extends keyof C> =
-  C[E] extends JobEndpoint ? z.output<C[E]["progress"]> : never;
-export type SignalValueOf<C extends Contract, E extends keyof C> =
-  C[E] extends SignalEndpoint ? z.output<C[E]["value"]> : never;
+export type ResultOf<C extends Contract, E extends keyof C> = C[E] extends RpcEndpoint | JobEndpoint
+  ? z.output<C[E]["result"]>
+  : never;
+export type ProgressOf<C extends Contract, E extends keyof C> = C[E] extends JobEndpoint
+  ? z.output<C[E]["progress"]>
+  : never;
+export type SignalValueOf<C extends Contract, E extends keyof C> = C[E] extends SignalEndpoint
+  ? z.output<C[E]["value"]>
+  : never;

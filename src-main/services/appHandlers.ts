@@ -9,7 +9,11 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
     "app.info": () => app.info(),
     "app.pickModelFile": async () => {
       if (app.pickModelFile === undefined) {
-        throw new AppError("unsupported", "There is no file dialog in browser mode.", "Type or paste the file's path.");
+        throw new AppError(
+          "unsupported",
+          "There is no file dialog in browser mode.",
+          "Type or paste the file's path.",
+        );
       }
       return { path: await app.pickModelFile() };
     },
@@ -54,10 +58,13 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
       }),
 
     "runtime.state": () => app.runtime.state,
-    "runtime.load": ({ modelId }, ctx) => {
+    "runtime.load": async ({ modelId }, ctx) => {
       const model = app.library.get(modelId);
-      const request = app.library.loadRequest(model, app.settings.get());
-      return app.runtime.load(request, { signal: ctx.signal, onProgress: (fraction) => ctx.progress({ fraction }) });
+      const request = await app.library.prepareLoad(model, app.settings.get());
+      return app.runtime.load(request, {
+        signal: ctx.signal,
+        onProgress: (fraction) => ctx.progress({ fraction }),
+      });
     },
     "runtime.unload": () => app.runtime.unload(),
 

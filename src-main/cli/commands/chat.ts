@@ -17,14 +17,20 @@ export async function chatCommand(app: Lowbit, args: string[], out: Output): Pro
   const ref = requirePositional("chat", positionals, 0, "a model id, name or path");
   const prompt = values.prompt ?? positionals.slice(1).join(" ");
   if (prompt.trim() === "") {
-    throw new AppError("invalid_params", "chat: missing --prompt TEXT.", "Example: lowbit chat starter --prompt \"Once upon a time\"");
+    throw new AppError(
+      "invalid_params",
+      "chat: missing --prompt TEXT.",
+      'Example: lowbit chat starter --prompt "Once upon a time"',
+    );
   }
   const settings = app.settings.get();
   const model = await resolveOrInspect(app, ref);
-  const request = app.library.loadRequest(model, {
+  const request = await app.library.prepareLoad(model, {
     ...settings,
-    "runtime.contextSize": intOption("chat", "ctx", values.ctx, 64, 1_048_576) ?? settings["runtime.contextSize"],
-    "runtime.threads": intOption("chat", "threads", values.threads, 0, 256) ?? settings["runtime.threads"],
+    "runtime.contextSize":
+      intOption("chat", "ctx", values.ctx, 64, 1_048_576) ?? settings["runtime.contextSize"],
+    "runtime.threads":
+      intOption("chat", "threads", values.threads, 0, 256) ?? settings["runtime.threads"],
   });
   out.note(`Loading ${model.name}…`);
   await app.runtime.load(request);
@@ -35,8 +41,11 @@ export async function chatCommand(app: Lowbit, args: string[], out: Output): Pro
     const result = await app.runtime.generate(
       {
         turns: [{ role: "user", content: prompt }],
-        maxTokens: intOption("chat", "max-tokens", values["max-tokens"], 1, 32_768) ?? settings["chat.maxTokens"],
-        temperature: numberOption("chat", "temp", values.temp, 0, 2) ?? settings["chat.temperature"],
+        maxTokens:
+          intOption("chat", "max-tokens", values["max-tokens"], 1, 32_768) ??
+          settings["chat.maxTokens"],
+        temperature:
+          numberOption("chat", "temp", values.temp, 0, 2) ?? settings["chat.temperature"],
         seed: intOption("chat", "seed", values.seed, 0, 2 ** 31 - 1) ?? settings["chat.seed"],
       },
       {

@@ -8,7 +8,11 @@ import { formatGiB, type Output } from "../output.js";
 export async function devCommand(args: string[], out: Output): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== "tiny-model") {
-    throw new AppError("invalid_params", `dev: unknown subcommand “${sub ?? ""}”.`, "Use: lowbit dev tiny-model --out PATH");
+    throw new AppError(
+      "invalid_params",
+      `dev: unknown subcommand “${sub ?? ""}”.`,
+      "Use: lowbit dev tiny-model --out PATH",
+    );
   }
   const { values } = parseCommand("dev tiny-model", rest, {
     out: { type: "string" },
@@ -23,13 +27,22 @@ export async function devCommand(args: string[], out: Output): Promise<void> {
     throw new AppError("invalid_params", "dev tiny-model: missing --out PATH.");
   }
   if (values.type !== undefined && values.type !== "f32" && values.type !== "f16") {
-    throw new AppError("invalid_params", `dev tiny-model: --type must be f32 or f16, not “${values.type}”.`);
+    throw new AppError(
+      "invalid_params",
+      `dev tiny-model: --type must be f32 or f16, not “${values.type}”.`,
+    );
   }
   const embd = intOption("dev tiny-model", "embd", values.embd, 256, 8192);
   const ff = intOption("dev tiny-model", "ff", values.ff, 256, 32768);
-  for (const [name, value] of [["embd", embd], ["ff", ff]] as const) {
+  for (const [name, value] of [
+    ["embd", embd],
+    ["ff", ff],
+  ] as const) {
     if (value !== undefined && value % 256 !== 0) {
-      throw new AppError("invalid_params", `dev tiny-model: --${name} must be a multiple of 256 so k-quants apply.`);
+      throw new AppError(
+        "invalid_params",
+        `dev tiny-model: --${name} must be a multiple of 256 so k-quants apply.`,
+      );
     }
   }
   const model = await writeTinyModel({
@@ -41,8 +54,9 @@ export async function devCommand(args: string[], out: Output): Promise<void> {
     ...optional("seed", intOption("dev tiny-model", "seed", values.seed, 0, 2 ** 31 - 1)),
     ...(values.type === undefined ? {} : { type: values.type }),
   });
-  out.result({ ...model.settings, path: model.path, sizeBytes: model.fileSize }, () =>
-    `Wrote ${model.path} (${formatGiB(model.fileSize)}).`,
+  out.result(
+    { ...model.settings, path: model.path, sizeBytes: model.fileSize },
+    () => `Wrote ${model.path} (${formatGiB(model.fileSize)}).`,
   );
 }
 

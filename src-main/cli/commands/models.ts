@@ -41,12 +41,16 @@ export async function modelsCommand(app: Lowbit, args: string[], out: Output): P
     }
     case "rm":
     case "remove": {
-      const { positionals, values } = parseCommand("models rm", rest, { "keep-file": { type: "boolean" } });
+      const { positionals, values } = parseCommand("models rm", rest, {
+        "keep-file": { type: "boolean" },
+      });
       const ref = requirePositional("models rm", positionals, 0, "a model id or name");
       const model = app.library.resolve(ref);
       const result = await app.library.remove(model.id, values["keep-file"] !== true);
-      out.result({ ...result, id: model.id }, () =>
-        `Removed ${model.name} (${model.id})${result.fileDeleted ? " and deleted its file" : ""}.`,
+      out.result(
+        { ...result, id: model.id },
+        () =>
+          `Removed ${model.name} (${model.id})${result.fileDeleted ? " and deleted its file" : ""}.`,
       );
       return;
     }
@@ -105,7 +109,14 @@ function describe(model: Model): string {
     ["id", model.id],
     ["name", model.name],
     ["path", `${model.path}${model.linked ? " (linked)" : ""}`],
-    ["kind", model.kind === "base" ? "base model (continues text)" : model.kind === "instruct" ? "instruct model (chat)" : "unknown"],
+    [
+      "kind",
+      model.kind === "base"
+        ? "base model (continues text)"
+        : model.kind === "instruct"
+          ? "instruct model (chat)"
+          : "unknown",
+    ],
     ["architecture", model.arch],
     ["parameters", formatParams(model.params)],
     ["context length", String(model.contextLength ?? "?")],

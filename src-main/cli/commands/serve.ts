@@ -18,8 +18,10 @@ export async function serveCommand(app: Lowbit, args: string[], out: Output): Pr
     port: intOption("serve", "port", values.port, 0, 65535) ?? 0,
     log: (line) => out.note(line),
   });
-  out.result({ url: host.url, port: host.port, token: host.token }, () =>
-    `Lowbit is running at ${host.url}\nOpen that address in a browser (it carries this session's access token). Ctrl+C stops it.`,
+  out.result(
+    { url: host.url, port: host.port, token: host.token },
+    () =>
+      `Lowbit is running at ${host.url}\nOpen that address in a browser (it carries this session's access token). Ctrl+C stops it.`,
   );
   if (values["no-open"] !== true) {
     openBrowser(host.url, out);
@@ -33,11 +35,14 @@ export async function serveCommand(app: Lowbit, args: string[], out: Output): Pr
 }
 
 function openBrowser(url: string, out: Output): void {
-  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "cmd" : "xdg-open";
+  const command =
+    process.platform === "darwin" ? "open" : process.platform === "win32" ? "cmd" : "xdg-open";
   const args = process.platform === "win32" ? ["/c", "start", "", url] : [url];
   try {
     const child = spawn(command, args, { detached: true, stdio: "ignore" });
-    child.on("error", () => out.note("(No browser could be opened here; open the address above yourself.)"));
+    child.on("error", () =>
+      out.note("(No browser could be opened here; open the address above yourself.)"),
+    );
     child.unref();
   } catch {
     out.note("(No browser could be opened here; open the address above yourself.)");

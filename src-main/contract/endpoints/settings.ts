@@ -1,21 +1,37 @@
 import { z } from "zod";
 import { noParams, rpc, signal } from "../endpoint.js";
 
-/** User settings: one pool of dotted keys, each with a default. */
-export const settingsSchema = z.object({
-  "ui.theme": z.enum(["system", "light", "dark"]).default("system"),
-  "chat.temperature": z.number().min(0).max(2).default(0.7),
-  "chat.maxTokens": z.number().int().min(1).max(32_768).default(512),
+/** User settings: one pool of dotted keys. Each field's schema, then its default. */
+export const settingFields = {
+  "ui.theme": z.enum(["system", "light", "dark"]),
+  "chat.temperature": z.number().min(0).max(2),
+  "chat.maxTokens": z.number().int().min(1).max(32_768),
   /** null: a new random seed per reply. */
-  "chat.seed": z.number().int().min(0).nullable().default(null),
-  "runtime.contextSize": z.number().int().min(128).max(1_048_576).default(2048),
+  "chat.seed": z.number().int().min(0).nullable(),
+  "runtime.contextSize": z.number().int().min(128).max(1_048_576),
   /** 0: pick for this machine. */
-  "runtime.threads": z.number().int().min(0).max(256).default(0),
-  "library.selectedModelId": z.string().nullable().default(null),
+  "runtime.threads": z.number().int().min(0).max(256),
+  "library.selectedModelId": z.string().nullable(),
   /** Set when the user removes the bundled starter model, so it is not added back at start-up. */
-  "library.starterDismissed": z.boolean().default(false),
-});
+  "library.starterDismissed": z.boolean(),
+};
+
+export const settingsSchema = z.object(settingFields);
 export type Settings = z.infer<typeof settingsSchema>;
+export type SettingKey = keyof Settings;
+
+export const settingsDefaults: Settings = {
+  "ui.theme": "system",
+  "chat.temperature": 0.7,
+  "chat.maxTokens": 512,
+  "chat.seed": null,
+  "runtime.contextSize": 2048,
+  "runtime.threads": 0,
+  "library.selectedModelId": null,
+  "library.starterDismissed": false,
+};
+
+// No defaults here on purpose: a patch must hold only the keys the caller changes.
 export const settingsPatchSchema = settingsSchema.partial().strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 

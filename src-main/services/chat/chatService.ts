@@ -50,7 +50,10 @@ export class ChatService {
     return { conversation: this.require(id), messages: listMessages(this.db, id) };
   }
 
-  create(values: { modelId?: string | null | undefined; title?: string | undefined }): Conversation {
+  create(values: {
+    modelId?: string | null | undefined;
+    title?: string | undefined;
+  }): Conversation {
     const id = randomUUID();
     const modelId = values.modelId ?? this.settings.get()["library.selectedModelId"];
     if (modelId !== null && modelId !== undefined) {
@@ -120,17 +123,24 @@ export class ChatService {
     return { userMessage, assistantMessage };
   }
 
-  private async reply(conversationId: string, modelId: string, ctx: GenerationContext): Promise<Message> {
+  private async reply(
+    conversationId: string,
+    modelId: string,
+    ctx: GenerationContext,
+  ): Promise<Message> {
     const model = this.library.get(modelId);
     const settings = this.settings.get();
-    const request = this.library.loadRequest(model, settings);
+    const request = await this.library.prepareLoad(model, settings);
     if (!this.runtime.isLoaded(request)) {
       await this.runtime.load(request, {
         signal: ctx.signal,
         onProgress: (fraction) => ctx.progress({ type: "loading", fraction }),
       });
     }
-    const turns = listMessages(this.db, conversationId).map((m) => ({ role: m.role, content: m.content }));
+    const turns = listMessages(this.db, conversationId).map((m) => ({
+      role: m.role,
+      content: m.content,
+    }));
     const result = await this.runtime.generate(
       {
         turns,
@@ -164,16 +174,27 @@ export class ChatService {
   }
 
   private modelFor(conversation: Conversation) {
-    const id = conversation.modelId ?? this.settings.get()["library.selectedModelId"] ?? this.library.list()[0]?.id;
+    const id =
+      conversation.modelId ??
+      this.settings.get()["library.selectedModelId"] ??
+      this.library.list()[0]?.id;
     if (id === undefined || id === null) {
-      throw new AppError("no_model_loaded", "There is no model to chat with.", "Import a GGUF model in the Library.");
+      throw new AppError(
+        "no_model_loaded",
+        "There is no model to chat with.",
+        "Import a GGUF model in the Library.",
+      );
     }
     return this.library.get(id);
   }
 
   private ensureIdle(): void {
     if (this.runtime.state.get().status === "generating") {
-      throw new AppError("busy", "A reply is being generated.", "Stop it or wait for it to finish.");
+      throw new AppError(
+        "busy",
+        "A reply is being generated.",
+        "Stop it or wait for it to finish.",
+      );
     }
   }
 

@@ -20,7 +20,11 @@ export async function ensureFreeSpace(folder: string, needed: number, what: stri
 export function asDiskFullError(error: unknown, folder: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "ENOSPC" || code === "EDQUOT") {
-    return new AppError("disk_full", `The disk filled up while writing to ${folder}.`, "Free some space and try again.");
+    return new AppError(
+      "disk_full",
+      `The disk filled up while writing to ${folder}.`,
+      "Free some space and try again.",
+    );
   }
   return error;
 }

@@ -8,7 +8,11 @@ export interface StreamProgress {
 }
 
 /** sha256 of a file, reading it once. */
-export async function hashFile(path: string, signal?: AbortSignal, onBytes?: StreamProgress): Promise<string> {
+export async function hashFile(
+  path: string,
+  signal?: AbortSignal,
+  onBytes?: StreamProgress,
+): Promise<string> {
   const hash = createHash("sha256");
   let bytes = 0;
   const counter = new Transform({

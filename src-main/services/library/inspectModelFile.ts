@@ -20,7 +20,11 @@ export interface InspectedModel {
 export async function inspectModelFile(filePath: string): Promise<InspectedModel> {
   const info = await stat(filePath).catch(() => null);
   if (info === null) {
-    throw new AppError("not_found", `There is no file at ${filePath}.`, "Check the path and try again.");
+    throw new AppError(
+      "not_found",
+      `There is no file at ${filePath}.`,
+      "Check the path and try again.",
+    );
   }
   if (!info.isFile()) {
     throw new AppError("bad_model_file", `${filePath} is not a file.`, "Pick a .gguf model file.");

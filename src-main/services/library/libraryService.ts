@@ -53,7 +53,11 @@ export class LibraryService {
   get(id: string): Model {
     const model = getModel(this.db, id);
     if (model === undefined) {
-      throw new AppError("not_found", `No model with id ${id} in the library.`, "List models to see their ids.");
+      throw new AppError(
+        "not_found",
+        `No model with id ${id} in the library.`,
+        "List models to see their ids.",
+      );
     }
     return model;
   }
@@ -69,7 +73,11 @@ export class LibraryService {
       return byName[0];
     }
     if (byName.length > 1) {
-      throw new AppError("not_found", `Several models are called “${ref}”.`, "Use the model's id instead.");
+      throw new AppError(
+        "not_found",
+        `Several models are called “${ref}”.`,
+        "Use the model's id instead.",
+      );
     }
     const byPath = findModelByPath(this.db, path.resolve(ref));
     if (byPath !== undefined) {
@@ -78,7 +86,9 @@ export class LibraryService {
     throw new AppError(
       "not_found",
       `No model “${ref}” in the library.`,
-      existsSync(ref) ? `Import it first: lowbit models import ${ref}` : "List models to see their ids and names.",
+      existsSync(ref)
+        ? `Import it first: lowbit models import ${ref}`
+        : "List models to see their ids and names.",
     );
   }
 
@@ -86,7 +96,14 @@ export class LibraryService {
   async inspect(filePath: string): Promise<Model> {
     const absolute = path.resolve(filePath);
     const inspected = await inspectModelFile(absolute);
-    return this.recordFor(inspected, { id: "unregistered", path: absolute, linked: true, sha256: "", source: "imported", name: undefined });
+    return this.recordFor(inspected, {
+      id: "unregistered",
+      path: absolute,
+      linked: true,
+      sha256: "",
+      source: "imported",
+      name: undefined,
+    });
   }
 
   async import(
@@ -103,7 +120,12 @@ export class LibraryService {
     }
     const totalBytes = inspected.file.fileSize;
     const report = (phase: ImportProgress["phase"]) => (bytes: number) =>
-      ctx.progress?.({ phase, fraction: totalBytes === 0 ? 1 : bytes / totalBytes, bytes, totalBytes });
+      ctx.progress?.({
+        phase,
+        fraction: totalBytes === 0 ? 1 : bytes / totalBytes,
+        bytes,
+        totalBytes,
+      });
 
     let target = from;
     let sha256: string;
@@ -161,7 +183,10 @@ export class LibraryService {
     return this.get(id);
   }
 
-  async remove(id: string, deleteFile: boolean): Promise<{ removed: boolean; fileDeleted: boolean }> {
+  async remove(
+    id: string,
+    deleteFile: boolean,
+  ): Promise<{ removed: boolean; fileDeleted: boolean }> {
     const model = this.get(id);
     deleteModel(this.db, id);
     let fileDeleted = false;
@@ -206,13 +231,25 @@ export class LibraryService {
     }
   }
 
+  /**
+   * What the runtime needs to load `model`, after checking the file again: a linked file may
+   * have been replaced or truncated since it was imported, and llama.cpp must never see that.
+   */
+  async prepareLoad(model: Model, settings: Settings): Promise<LoadRequest> {
+    const request = this.loadRequest(model, settings);
+    await inspectModelFile(model.path);
+    return request;
+  }
+
   /** What the runtime needs to load `model` with the user's settings. */
   loadRequest(model: Model, settings: Settings): LoadRequest {
     if (!existsSync(model.path)) {
       throw new AppError(
         "not_found",
         `The file of “${model.name}” is gone: ${model.path}.`,
-        model.linked ? "Put the file back, or remove the model and import it again." : "Remove the model and import it again.",
+        model.linked
+          ? "Put the file back, or remove the model and import it again."
+          : "Remove the model and import it again.",
       );
     }
     const wanted = settings["runtime.contextSize"];
@@ -227,7 +264,14 @@ export class LibraryService {
 
   private recordFor(
     inspected: InspectedModel,
-    values: { id: string; path: string; linked: boolean; sha256: string; source: Model["source"]; name: string | undefined },
+    values: {
+      id: string;
+      path: string;
+      linked: boolean;
+      sha256: string;
+      source: Model["source"];
+      name: string | undefined;
+    },
   ): Model {
     const { summary } = inspected;
     return {
@@ -254,7 +298,10 @@ export class LibraryService {
     const ext = path.extname(fileName) || ".gguf";
     const stem = path.basename(fileName, path.extname(fileName));
     for (let i = 0; ; i++) {
-      const candidate = path.join(this.paths.models, i === 0 ? `${stem}${ext}` : `${stem}-${i}${ext}`);
+      const candidate = path.join(
+        this.paths.models,
+        i === 0 ? `${stem}${ext}` : `${stem}-${i}${ext}`,
+      );
       if (!existsSync(candidate) && !existsSync(`${candidate}.partial`)) {
         return candidate;
       }

@@ -1,5 +1,14 @@
 import type { Database } from "better-sqlite3";
-import { AppError, describeIssues, settingsPatchSchema, settingsSchema, type Settings, type SettingsPatch } from "../../contract/index.js";
+import {
+  AppError,
+  describeIssues,
+  settingFields,
+  settingsDefaults,
+  settingsPatchSchema,
+  type SettingKey,
+  type Settings,
+  type SettingsPatch,
+} from "../../contract/index.js";
 import { Signal } from "../../rpc/signal.js";
 import { readSettings, writeSettings } from "../storage/queries/settings.js";
 
@@ -28,11 +37,12 @@ export class SettingsService {
 
   private read(): Settings {
     const stored = readSettings(this.db);
-    const defaults = settingsSchema.parse({});
-    const result: Record<string, unknown> = { ...defaults };
+    const result: Record<string, unknown> = { ...settingsDefaults };
     // Key by key, so one bad value falls back alone instead of resetting everything.
     for (const [key, value] of Object.entries(stored)) {
-      const field = settingsSchema.shape[key as keyof Settings];
+      const field = Object.hasOwn(settingFields, key)
+        ? settingFields[key as SettingKey]
+        : undefined;
       if (field !== undefined && field.safeParse(value).success) {
         result[key] = value;
       }

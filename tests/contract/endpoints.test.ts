@@ -1,0 +1,238 @@
+import { copyFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  appContract,
+  type GenerationProgress,
+  type JobRecord,
+  type RuntimeState,
+  type Settings,
+} from "../../src-main/contract/index.js";
+import {
+  openHarness,
+  rawExchange,
+  type Harness,
+  type TransportKind,
+} from "../helpers/appHarness.js";
+import { tinyModelPath } from "../helpers/tinyModel.js";
+
+/**
+ * Every endpoint of the app contract, over each transport, against the real services.
+ * `covered` must end up naming every endpoint: a new endpoint without a test fails this suite.
+ */
+const covered = new Set<string>();
+const kinds: TransportKind[] = ["memory", "websocket"];
+
+for (const kind of kinds) {
+  describe(`app contract over ${kind}`, () => {
+    let h: Harness;
+    let modelFile: string;
+
+    beforeAll(async () => {
+      h = await openHarness(kind);
+      modelFile = path.join(h.home, "incoming.gguf");
+      copyFileSync(await tinyModelPath(), modelFile);
+    }, 60_000);
+    afterAll(async () => h.close());
+
+    it("app.info and app.pickModelFile", async () => {
+      covered.add("app.info").add("app.pickModelFile");
+      const info = await h.client.call("app.info", {});
+      expect(info.home).toBe(h.home);
+      expect(info.canPickFiles).toBe(false);
+      await expect(h.client.call("app.pickModelFile", {})).rejects.toMatchObject({
+        code: "unsupported",
+      });
+    });
+
+    it("settings.get, settings.set and settings.changed", async () => {
+      covered.add("settings.get").add("settings.set").add("settings.changed");
+      const seen: Settings[] = [];
+      const unsubscribe = h.client.subscribe("settings.changed", {}, (s) => seen.push(s));
+      const before = await h.client.call("settings.get", {});
+      expect(before["chat.temperature"]).toBe(0.7);
+      const after = await h.client.call("settings.set", {
+        patch: { "chat.temperature": 0, "chat.maxTokens": 8 },
+      });
+      expect(after["chat.temperature"]).toBe(0);
+      await expect(
+        h.client.call("settings.set", { patch: { "chat.temperature": 9 } }),
+      ).rejects.toMatchObject({
+        code: "invalid_params",
+        message: expect.stringContaining("chat.temperature"),
+      });
+      await waitFor(() => seen.some((s) => s["chat.maxTokens"] === 8));
+      unsubscribe();
+    });
+
+    it("models.import streams progress, then list, get, resolve and rename", async () => {
+      covered
+        .add("models.import")
+        .add("models.list")
+        .add("models.get")
+        .add("models.resolve")
+        .add("models.rename");
+      const phases = new Set<string>();
+      const model = await h.client.job(
+        "models.import",
+        { path: modelFile },
+        { onProgress: (p) => phases.add(p.phase) },
+      );
+      expect(phases.has("copying")).toBe(true);
+      expect(model.linked).toBe(false);
+      expect(model.path.startsWith(path.join(h.home, "models"))).toBe(true);
+      expect(await h.client.call("models.list", {})).toEqual([model]);
+      expect(await h.client.call("models.get", { id: model.id })).toEqual(model);
+      expect((await h.client.call("models.resolve", { ref: model.name })).id).toBe(model.id);
+      const renamed = await h.client.call("models.rename", { id: model.id, name: "Tiny" });
+      expect(renamed.name).toBe("Tiny");
+      expect((await h.client.call("settings.get", {}))["library.selectedModelId"]).toBe(model.id);
+    });
+
+    it("models.import refuses a file that is not a model, and registers nothing", async () => {
+      const text = path.join(h.home, "notes.gguf");
+      writeFileSync(text, "these are my notes, not a model\n");
+      await expect(h.client.job("models.import", { path: text })).rejects.toMatchObject({
+        code: "bad_model_file",
+      });
+      expect(await h.client.call("models.list", {})).toHaveLength(1);
+    });
+
+    it("jobs.list and jobs.changed record the imports", async () => {
+      covered.add("jobs.list").add("jobs.changed");
+      const jobs = await h.client.call("jobs.list", {});
+      expect(jobs.map((j) => j.state).sort()).toEqual(["done", "failed"]);
+      const pushed = await new Promise<JobRecord[]>((resolve) => {
+        const stop = h.client.subscribe("jobs.changed", {}, (value) => {
+          stop();
+          resolve(value);
+        });
+      });
+      expect(pushed).toHaveLength(2);
+    });
+
+    it("conversations.create, list, get and rename", async () => {
+      covered
+        .add("conversations.create")
+        .add("conversations.list")
+        .add("conversations.get")
+        .add("conversations.rename");
+      const created = await h.client.call("conversations.create", {});
+      expect(created.title).toBe("New chat");
+      const renamed = await h.client.call("conversations.rename", {
+        id: created.id,
+        title: "Plans",
+      });
+      expect(renamed.title).toBe("Plans");
+      expect((await h.client.call("conversations.list", {})).map((c) => c.id)).toContain(
+        created.id,
+      );
+      expect(await h.client.call("conversations.get", { id: created.id })).toMatchObject({
+        messages: [],
+      });
+    });
+
+    it("chat.send streams tokens, runtime.state follows, chat.regenerate replaces the reply", async () => {
+      covered.add("chat.send").add("chat.regenerate").add("runtime.state");
+      const states: RuntimeState["status"][] = [];
+      const stop = h.client.subscribe("runtime.state", {}, (s) => states.push(s.status));
+      const conversation = await h.client.call("conversations.create", {});
+      const packets: GenerationProgress[] = [];
+      const sent = await h.client.job(
+        "chat.send",
+        { conversationId: conversation.id, text: "Hello" },
+        { onProgress: (p) => packets.push(p) },
+      );
+      const streamed = packets.flatMap((p) => (p.type === "token" ? [p.text] : [])).join("");
+      expect(packets[0]?.type).toBe("started");
+      expect(sent.assistantMessage.content).toBe(streamed);
+      expect(sent.assistantMessage.stats?.tokens).toBeGreaterThan(0);
+      expect(sent.assistantMessage.stats?.tokens).toBeLessThanOrEqual(8);
+      const again = await h.client.job("chat.regenerate", { conversationId: conversation.id });
+      const stored = await h.client.call("conversations.get", { id: conversation.id });
+      expect(stored.messages.map((m) => m.id)).toEqual([
+        sent.userMessage.id,
+        again.assistantMessage.id,
+      ]);
+      await waitFor(() => states.includes("generating") && states.at(-1) === "ready");
+      stop();
+    });
+
+    it("runtime.unload and runtime.load", async () => {
+      covered.add("runtime.unload").add("runtime.load");
+      expect((await h.client.call("runtime.unload", {})).status).toBe("empty");
+      const model = (await h.client.call("models.list", {}))[0]!;
+      const fractions: number[] = [];
+      const state = await h.client.job(
+        "runtime.load",
+        { modelId: model.id },
+        { onProgress: (p) => fractions.push(p.fraction) },
+      );
+      expect(state.status).toBe("ready");
+      expect(state.model?.id).toBe(model.id);
+      expect(fractions.length).toBeGreaterThan(0);
+    });
+
+    it("conversations.remove and models.remove", async () => {
+      covered.add("conversations.remove").add("models.remove");
+      const [conversation] = await h.client.call("conversations.list", {});
+      expect(await h.client.call("conversations.remove", { id: conversation!.id })).toEqual({
+        removed: true,
+      });
+      await expect(
+        h.client.call("conversations.get", { id: conversation!.id }),
+      ).rejects.toMatchObject({ code: "not_found" });
+      const [model] = await h.client.call("models.list", {});
+      expect(await h.client.call("models.remove", { id: model!.id })).toEqual({
+        removed: true,
+        fileDeleted: true,
+      });
+      expect(await h.client.call("models.list", {})).toEqual([]);
+    });
+
+    it("answers invalid messages with typed errors naming the endpoint and field", async () => {
+      expect(
+        await rawExchange(h.raw, {
+          t: "call",
+          id: 10_001,
+          ep: "models.rename",
+          params: { id: "x", name: 5 },
+        }),
+      ).toMatchObject({
+        t: "err",
+        id: 10_001,
+        error: {
+          code: "invalid_params",
+          message: expect.stringMatching(/models\.rename: invalid params: field "name"/),
+        },
+      });
+      expect(
+        await rawExchange(h.raw, { t: "job", id: 10_002, ep: "models.list", params: {} }),
+      ).toMatchObject({
+        error: { code: "unknown_endpoint" },
+      });
+      expect(await rawExchange(h.raw, { t: "launch", id: "x" })).toMatchObject({
+        t: "warning",
+        error: { code: "invalid_message" },
+      });
+      // Still serving after all that.
+      expect(await h.client.call("models.list", {})).toEqual([]);
+    });
+  });
+}
+
+describe("coverage", () => {
+  it("every endpoint of the contract is exercised above", () => {
+    expect([...covered].sort()).toEqual(Object.keys(appContract).sort());
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) {
+      throw new Error("timed out waiting for a condition");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
