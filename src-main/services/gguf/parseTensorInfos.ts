@@ -37,7 +37,8 @@ export function parseTensorInfos(
   const tensors: RawTensorInfo[] = [];
   for (let i = 0; i < count; i++) {
     c.where = `tensor info ${i + 1} of ${count}`;
-    const name = readString(c, limits.maxStringBytes, "tensor name");
+    // Names over 63 bytes are refused below; the cap only stops a corrupt length early.
+    const name = readString(c, Math.min(limits.maxStringBytes, 4096), "tensor name");
     if (Buffer.byteLength(name) > maxTensorNameBytes) {
       throw new GgufFormatError(
         `tensor name '${name.slice(0, 80)}' is longer than llama.cpp allows ` +

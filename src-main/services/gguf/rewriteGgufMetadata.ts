@@ -6,8 +6,9 @@ import type { GgufValue } from "./ggufValues.js";
 import { writeGgufFile, type WriteGgufOptions, type WrittenGguf } from "./ggufWriter.js";
 
 /**
- * Edits the metadata map in place: set, replace or delete keys. Values left untouched are
- * copied byte for byte; `general.alignment` may not change (the data would need re-padding).
+ * Edits the metadata map in place (may be async): set, replace or delete keys. Values left
+ * untouched are copied byte for byte; `general.alignment` may not change (the data would need
+ * re-padding).
  */
 export type MetadataEdit = (metadata: Map<string, GgufValue>) => unknown;
 
