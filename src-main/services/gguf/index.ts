@@ -30,7 +30,7 @@ export {
   type GgufTensorInfo,
 } from "./ggufFile.js";
 export { readGgufFile, type ReadGgufOptions } from "./ggufReader.js";
-export { parseGgufHeader } from "./parseGgufHeader.js";
+export { parseGgufBuffer } from "./parseGgufHeader.js";
 export { writeGgufFile, type WriteGgufOptions, type WrittenGguf } from "./ggufWriter.js";
 export type { GgufMetadataInput, GgufTensorSpec, TensorData } from "./planGgufLayout.js";
 export { rewriteGgufMetadata, type MetadataEdit } from "./rewriteGgufMetadata.js";

@@ -85,3 +85,8 @@ function readAlignment(entry: GgufValue | undefined): number {
   }
   return alignment;
 }
+
+/** Parses a whole GGUF file held in memory (a tiny model, a test fixture). */
+export function parseGgufBuffer(bytes: Buffer, limits?: GgufReadLimits): GgufFile {
+  return parseGgufHeader(bytes, bytes.length, limits);
+}

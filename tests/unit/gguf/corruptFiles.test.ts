@@ -2,7 +2,7 @@ import { readFile, truncate, writeFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   GgufFormatError,
-  parseGgufHeader,
+  parseGgufBuffer,
   readGgufFile,
   writeTinyModel,
   type GgufFile,
@@ -222,7 +222,7 @@ describe("truncated files", () => {
 
   it("parses a complete header held in memory", () => {
     return readFile(model).then((bytes) => {
-      const parsed = parseGgufHeader(bytes, bytes.length);
+      const parsed = parseGgufBuffer(bytes);
       expect(parsed.tensors.map((t) => t.name)).toEqual(file.tensors.map((t) => t.name));
     });
   });
