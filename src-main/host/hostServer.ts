@@ -57,8 +57,13 @@ export async function startHost(options: HostOptions): Promise<Host> {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", origin);
     if (!tokenMatches(requestToken(request, url), token)) {
-      response.writeHead(401, { "content-type": "text/plain; charset=utf-8", ...securityHeaders() });
-      response.end("Unauthorized: open the address `lowbit serve` printed (it carries the access token).\n");
+      response.writeHead(401, {
+        "content-type": "text/plain; charset=utf-8",
+        ...securityHeaders(),
+      });
+      response.end(
+        "Unauthorized: open the address `lowbit serve` printed (it carries the access token).\n",
+      );
       return;
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -67,7 +72,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
     }
     const headers = securityHeaders();
     if (url.searchParams.has("token")) {
-      headers["set-cookie"] = `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+      headers["set-cookie"] =
+        `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
     }
     serveStatic(options.rendererDir, url.pathname, response, headers).catch((error: unknown) => {
       log(`static: ${(error as Error).message}`);
@@ -88,9 +94,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      const connection = serveContract(appContract, handlers, webSocketTransport(ws as unknown as WebSocketLike), {
-        onWarning: (warning) => log(`contract: ${warning.code}: ${warning.message}`),
-      });
+      const connection = serveContract(
+        appContract,
+        handlers,
+        webSocketTransport(ws as unknown as WebSocketLike),
+        {
+          onWarning: (warning) => log(`contract: ${warning.code}: ${warning.message}`),
+        },
+      );
       ws.on("close", () => connection.close());
     });
   });

@@ -19,7 +19,12 @@ const contentTypes: Record<string, string> = {
  * Serves a file from the built renderer. Paths are resolved inside `root` only; anything that
  * is not a file there falls back to index.html, so the single-page app handles its own routes.
  */
-export async function serveStatic(root: string, urlPath: string, response: ServerResponse, headers: Record<string, string>): Promise<void> {
+export async function serveStatic(
+  root: string,
+  urlPath: string,
+  response: ServerResponse,
+  headers: Record<string, string>,
+): Promise<void> {
   const relative = decodeURIComponent(urlPath).replace(/^\/+/, "");
   let file = path.resolve(root, relative);
   if (!file.startsWith(path.resolve(root) + path.sep) && file !== path.resolve(root)) {

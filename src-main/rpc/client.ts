@@ -51,7 +51,11 @@ export class ContractClient<C extends Contract> {
     private readonly transport: Transport,
     /** Maps "the connection went away" to a domain error (e.g. "the model process crashed"). */
     private readonly closedError: (reason: string) => AppError = (reason) =>
-      new AppError("transport_closed", `The connection to Lowbit closed (${reason}).`, "Reload the window."),
+      new AppError(
+        "transport_closed",
+        `The connection to Lowbit closed (${reason}).`,
+        "Reload the window.",
+      ),
   ) {
     transport.onMessage((raw) => this.receive(raw));
     transport.onClose((reason) => this.handleClose(reason));
@@ -100,7 +104,12 @@ export class ContractClient<C extends Contract> {
     this.transport.close();
   }
 
-  private start(ep: string, kind: "rpc" | "job", params: unknown, options: JobOptions<unknown> | undefined) {
+  private start(
+    ep: string,
+    kind: "rpc" | "job",
+    params: unknown,
+    options: JobOptions<unknown> | undefined,
+  ) {
     return new Promise<unknown>((resolve, reject) => {
       if (this.closedReason !== null) {
         reject(this.closedError(this.closedReason));
@@ -110,7 +119,11 @@ export class ContractClient<C extends Contract> {
       const parsed = this.checkParams(ep, endpoint.params, params);
       const id = this.nextId++;
       this.pending.set(id, { ep, kind, resolve, reject, onProgress: options?.onProgress });
-      this.post(kind === "rpc" ? { t: "call", id, ep, params: parsed } : { t: "job", id, ep, params: parsed });
+      this.post(
+        kind === "rpc"
+          ? { t: "call", id, ep, params: parsed }
+          : { t: "job", id, ep, params: parsed },
+      );
       const signal = options?.signal;
       if (signal !== undefined) {
         const cancel = (): void => {
@@ -207,7 +220,9 @@ export class ContractClient<C extends Contract> {
     if (value.success) {
       pending.resolve(value.data);
     } else {
-      pending.reject(new AppError("invalid_result", describeIssues(pending.ep, "result", value.error)));
+      pending.reject(
+        new AppError("invalid_result", describeIssues(pending.ep, "result", value.error)),
+      );
     }
   }
 

@@ -31,11 +31,20 @@ export interface JobContext<G> extends CallContext {
 }
 
 export type Handlers<C extends Contract> = {
-  [E in RpcName<C>]: (params: ParamsOut<C, E>, ctx: CallContext) => Promise<ResultOf<C, E>> | ResultOf<C, E>;
+  [E in RpcName<C>]: (
+    params: ParamsOut<C, E>,
+    ctx: CallContext,
+  ) => Promise<ResultOf<C, E>> | ResultOf<C, E>;
 } & {
-  [E in JobName<C>]: (params: ParamsOut<C, E>, ctx: JobContext<ProgressOf<C, E>>) => Promise<ResultOf<C, E>>;
+  [E in JobName<C>]: (
+    params: ParamsOut<C, E>,
+    ctx: JobContext<ProgressOf<C, E>>,
+  ) => Promise<ResultOf<C, E>>;
 } & {
-  [E in SignalName<C>]: (params: ParamsOut<C, E>, ctx: CallContext) => SignalSource<SignalValueOf<C, E>>;
+  [E in SignalName<C>]: (
+    params: ParamsOut<C, E>,
+    ctx: CallContext,
+  ) => SignalSource<SignalValueOf<C, E>>;
 };
 
 export interface ServeOptions {
@@ -123,7 +132,11 @@ export function serveContract<C extends Contract>(
     try {
       if (endpoint.kind === "rpc") {
         const value = await handler(params.data, base);
-        send({ t: "ok", id: message.id, value: checkOut(message.ep, "result", endpoint.result, value) });
+        send({
+          t: "ok",
+          id: message.id,
+          value: checkOut(message.ep, "result", endpoint.result, value),
+        });
       } else if (endpoint.kind === "job") {
         const abort = new AbortController();
         jobs.set(message.id, abort);
@@ -144,7 +157,11 @@ export function serveContract<C extends Contract>(
         };
         try {
           const value = await handler(params.data, ctx);
-          send({ t: "ok", id: message.id, value: checkOut(message.ep, "result", endpoint.result, value) });
+          send({
+            t: "ok",
+            id: message.id,
+            value: checkOut(message.ep, "result", endpoint.result, value),
+          });
         } finally {
           jobs.delete(message.id);
         }
@@ -152,7 +169,11 @@ export function serveContract<C extends Contract>(
         const source = handler(params.data, base) as SignalSource<unknown>;
         const push = (value: unknown): void => {
           try {
-            send({ t: "signal", id: message.id, value: checkOut(message.ep, "value", endpoint.value, value) });
+            send({
+              t: "signal",
+              id: message.id,
+              value: checkOut(message.ep, "value", endpoint.value, value),
+            });
           } catch (error) {
             options.onWarning?.(toErrorData(error));
           }

@@ -14,7 +14,10 @@ export interface LowbitPaths {
  * Where Lowbit keeps its data: `--home`, else `$LOWBIT_HOME`, else the OS app-data folder.
  * The desktop app, `lowbit serve` and the CLI all resolve the same folder, so they share a library.
  */
-export function resolveHome(explicit?: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveHome(
+  explicit?: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (explicit !== undefined && explicit !== "") {
     return path.resolve(explicit);
   }

@@ -5,6 +5,10 @@ import { packageRoot } from "./paths.js";
 let cached: string | null = null;
 
 export function appVersion(): string {
-  cached ??= (JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+  cached ??= (
+    JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as {
+      version: string;
+    }
+  ).version;
   return cached;
 }

@@ -3,7 +3,13 @@ import { rmSync } from "node:fs";
 import type { Database } from "better-sqlite3";
 import { AppError, toErrorData, type JobRecord } from "../../contract/index.js";
 import { Signal } from "../../rpc/signal.js";
-import { getJob, insertJob, listJobs, listUnfinishedJobs, updateJob } from "../storage/queries/jobs.js";
+import {
+  getJob,
+  insertJob,
+  listJobs,
+  listUnfinishedJobs,
+  updateJob,
+} from "../storage/queries/jobs.js";
 
 export interface JobRunContext {
   readonly id: string;
@@ -89,7 +95,13 @@ export class JobService {
     };
     try {
       const result = await work(ctx);
-      updateJob(this.db, id, { state: "done", fraction: 1, result, partialPath: null, now: this.now() });
+      updateJob(this.db, id, {
+        state: "done",
+        fraction: 1,
+        result,
+        partialPath: null,
+        now: this.now(),
+      });
       return result;
     } catch (error) {
       if (partialPath !== null) {

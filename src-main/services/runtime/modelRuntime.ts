@@ -51,7 +51,11 @@ export class ModelRuntime {
 
   /** True when `request` is what is loaded now (same model and settings). */
   isLoaded(request: LoadRequest): boolean {
-    return this.worker !== null && this.loadedKey === loadKey(request) && this.state.get().status !== "crashed";
+    return (
+      this.worker !== null &&
+      this.loadedKey === loadKey(request) &&
+      this.state.get().status !== "crashed"
+    );
   }
 
   async load(
@@ -59,10 +63,19 @@ export class ModelRuntime {
     options: { onProgress?: (fraction: number) => void; signal?: AbortSignal } = {},
   ): Promise<RuntimeState> {
     if (this.state.get().status === "generating") {
-      throw new AppError("busy", "A reply is being generated.", "Stop it or wait for it to finish.");
+      throw new AppError(
+        "busy",
+        "A reply is being generated.",
+        "Stop it or wait for it to finish.",
+      );
     }
     this.loadedKey = null;
-    this.state.set({ ...emptyState, status: "loading", model: pick(request.model), loadFraction: 0 });
+    this.state.set({
+      ...emptyState,
+      status: "loading",
+      model: pick(request.model),
+      loadFraction: 0,
+    });
     try {
       const worker = this.ensureWorker();
       const loaded = await worker.client.job(
@@ -206,5 +219,11 @@ function pick(model: { id: string; name: string }): { id: string; name: string }
 }
 
 function loadKey(request: LoadRequest): string {
-  return JSON.stringify([request.model.id, request.model.path, request.contextSize, request.threads, request.plainText]);
+  return JSON.stringify([
+    request.model.id,
+    request.model.path,
+    request.contextSize,
+    request.threads,
+    request.plainText,
+  ]);
 }

@@ -84,15 +84,23 @@ export function createModelWorkerHandlers(): Handlers<WorkerContract> {
         const model = await instance.loadModel({
           modelPath: params.modelPath,
           loadSignal: ctx.signal,
-          onLoadProgress: (fraction) => ctx.progress({ fraction: Math.min(1, Math.max(0, fraction)) }),
+          onLoadProgress: (fraction) =>
+            ctx.progress({ fraction: Math.min(1, Math.max(0, fraction)) }),
         });
         try {
-          const threads = chooseThreads(params.threads, os.availableParallelism(), instance.buildType);
+          const threads = chooseThreads(
+            params.threads,
+            os.availableParallelism(),
+            instance.buildType,
+          );
           const context = await model.createContext({ contextSize: params.contextSize, threads });
           const wrapper = params.plainText
             ? new PlainTextChatWrapper()
             : resolveChatWrapper(model, { fallbackToOtherWrappersOnJinjaError: true });
-          const chat = new LlamaChat({ contextSequence: context.getSequence(), chatWrapper: wrapper });
+          const chat = new LlamaChat({
+            contextSequence: context.getSequence(),
+            chatWrapper: wrapper,
+          });
           loaded = { model, context, chat, wrapper };
           const trainContext = fileInfo.architectureMetadata?.context_length;
           return {
@@ -125,7 +133,9 @@ async function generate(
   ctx: JobContext<{ text: string }>,
 ) {
   const history: ChatHistoryItem[] = params.turns.map((turn) =>
-    turn.role === "user" ? { type: "user", text: turn.content } : { type: "model", response: [turn.content] },
+    turn.role === "user"
+      ? { type: "user", text: turn.content }
+      : { type: "model", response: [turn.content] },
   );
   history.push({ type: "model", response: [] });
   const sequence = loaded.chat.sequence;
@@ -159,7 +169,11 @@ async function generate(
     // The first token's time belongs to the prompt; the rest are pure decoding.
     decodeTps: decodeSeconds > 0 && tokens > 1 ? (tokens - 1) / decodeSeconds : 0,
     stopReason:
-      stopReason === "abort" ? ("stopped" as const) : stopReason === "maxTokens" ? ("maxTokens" as const) : ("eos" as const),
+      stopReason === "abort"
+        ? ("stopped" as const)
+        : stopReason === "maxTokens"
+          ? ("maxTokens" as const)
+          : ("eos" as const),
   };
 }
 

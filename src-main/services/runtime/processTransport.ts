@@ -4,7 +4,9 @@ import { CloseNotifier, type Transport } from "../../rpc/transport.js";
 /** The parent's end of a Node child process's IPC channel. */
 export function childProcessTransport(child: ChildProcess): Transport {
   const closed = new CloseNotifier();
-  child.on("exit", (code, signal) => closed.fire(signal !== null ? `signal ${signal}` : `exit code ${code}`));
+  child.on("exit", (code, signal) =>
+    closed.fire(signal !== null ? `signal ${signal}` : `exit code ${code}`),
+  );
   child.on("disconnect", () => closed.fire("disconnected"));
   return {
     send(message) {

@@ -104,6 +104,9 @@ export function describeCrash(stderr: string, exit: WorkerExit | null): string {
       : exit.signal !== null
         ? `it was killed by ${exit.signal}`
         : `it exited with code ${exit.code}`;
-  const detail = telling === undefined ? "" : `${telling.replace(/^\[llama\.cpp\]\s*/, "").slice(0, 300)} (${how})`;
+  const detail =
+    telling === undefined
+      ? ""
+      : `${telling.replace(/^\[llama\.cpp\]\s*/, "").slice(0, 300)} (${how})`;
   return detail === "" ? how : detail;
 }

@@ -45,7 +45,11 @@ export function schemaVersion(db: Database): number {
   return db.pragma("user_version", { simple: true }) as number;
 }
 
-export function migrate(db: Database, migrations: readonly Migration[], targetVersion?: number): void {
+export function migrate(
+  db: Database,
+  migrations: readonly Migration[],
+  targetVersion?: number,
+): void {
   const target = targetVersion ?? migrations.length;
   const current = schemaVersion(db);
   if (current > migrations.length) {

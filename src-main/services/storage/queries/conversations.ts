@@ -48,12 +48,15 @@ function messageFromRow(row: MessageRow): Message {
 }
 
 export function listConversations(db: Database): Conversation[] {
-  const rows = db.prepare(`${selectConversation} ORDER BY c.updated_at DESC`).all() as ConversationRow[];
+  const rows = db
+    .prepare(`${selectConversation} ORDER BY c.updated_at DESC`)
+    .all() as ConversationRow[];
   return rows.map(conversationFromRow);
 }
 
 export function getConversation(db: Database, id: string): Conversation | undefined {
-  const row = db.prepare(`${selectConversation} WHERE c.id = ?`).get(id) as ConversationRow | undefined;
+  const row = db.prepare(`${selectConversation} WHERE c.id = ?`).get(id) as
+    ConversationRow | undefined;
   return row === undefined ? undefined : conversationFromRow(row);
 }
 
@@ -72,8 +75,7 @@ export function updateConversation(
   values: { title?: string; modelId?: string | null; now: string },
 ): boolean {
   const current = db.prepare("SELECT title, model_id FROM conversations WHERE id = ?").get(id) as
-    | { title: string; model_id: string | null }
-    | undefined;
+    { title: string; model_id: string | null } | undefined;
   if (current === undefined) {
     return false;
   }

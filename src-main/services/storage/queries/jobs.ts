@@ -77,7 +77,9 @@ export function updateJob(
 }
 
 export function listJobs(db: Database, limit: number): JobRecord[] {
-  const rows = db.prepare("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?").all(limit) as JobRow[];
+  const rows = db
+    .prepare("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?")
+    .all(limit) as JobRow[];
   return rows.map(fromRow);
 }
 
@@ -87,7 +89,9 @@ export function getJob(db: Database, id: string): JobRecord | undefined {
 }
 
 /** Jobs left "running" or "queued" by a process that died, with their partial files. */
-export function listUnfinishedJobs(db: Database): Array<{ id: string; partialPath: string | null }> {
+export function listUnfinishedJobs(
+  db: Database,
+): Array<{ id: string; partialPath: string | null }> {
   const rows = db
     .prepare("SELECT id, partial_path FROM jobs WHERE state IN ('queued', 'running')")
     .all() as Array<{ id: string; partial_path: string | null }>;

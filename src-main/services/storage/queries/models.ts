@@ -63,8 +63,7 @@ export function findModelByPath(db: Database, path: string): Model | undefined {
 
 export function findModelBySha256(db: Database, sha256: string): Model | undefined {
   const row = db.prepare("SELECT * FROM models WHERE sha256 = ? LIMIT 1").get(sha256) as
-    | ModelRow
-    | undefined;
+    ModelRow | undefined;
   return row === undefined ? undefined : fromRow(row);
 }
 

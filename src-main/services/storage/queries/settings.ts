@@ -2,7 +2,10 @@ import type { Database } from "better-sqlite3";
 
 /** Raw stored values, JSON-encoded per key; the settings service applies the schema. */
 export function readSettings(db: Database): Record<string, unknown> {
-  const rows = db.prepare("SELECT key, value FROM settings").all() as Array<{ key: string; value: string }>;
+  const rows = db.prepare("SELECT key, value FROM settings").all() as Array<{
+    key: string;
+    value: string;
+  }>;
   const values: Record<string, unknown> = {};
   for (const row of rows) {
     try {
