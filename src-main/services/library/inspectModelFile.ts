@@ -58,7 +58,8 @@ export function modelKind(file: GgufFile, summary: ModelSummary, fileName: strin
   if (/instruct|chat|\b-?it\b|sft|dpo|assistant/i.test(names)) {
     return "instruct";
   }
-  if (/\bbase\b/i.test(names) || !summary.hasChatTemplate) {
+  const description = metaString(file.metadata, "general.description") ?? "";
+  if (/\bbase\b/i.test(names) || /\bbase model\b/i.test(description) || !summary.hasChatTemplate) {
     return "base";
   }
   return "unknown";
