@@ -95,7 +95,7 @@ test.describe("chat with a tiny model", () => {
     expect(lastText).not.toBe("");
   });
 
-  test("chats can be renamed inline, deleted after a confirm, and started with Ctrl+N", async ({
+  test("chats start with Ctrl+N or Ctrl+Shift+O, rename inline, and delete after a confirm", async ({
     page,
     host,
   }) => {
@@ -105,7 +105,8 @@ test.describe("chat with a tiny model", () => {
     const items = page.getByTestId("conversation-item");
     const before = await items.count();
     for (const text of ["First chat", "Second chat"]) {
-      await page.keyboard.press("Control+n");
+      // Ctrl+N (desktop app) and Ctrl+Shift+O (also in a browser tab) both start a new chat.
+      await page.keyboard.press(text === "First chat" ? "Control+n" : "Control+Shift+O");
       await expect(page.getByRole("heading", { level: 1, name: "New chat" })).toBeVisible();
       await expect(page.getByLabel("Message", { exact: true })).toBeFocused();
       await send(page, text);

@@ -1,5 +1,5 @@
 import { expect, type Page } from "@playwright/test";
-import type { LowbitHost } from "./fixtures.js";
+import type { LowbitHost } from "./host.js";
 
 /** Opens the address `serve` printed and waits for the app shell. */
 export async function openApp(page: Page, host: LowbitHost): Promise<void> {
@@ -31,7 +31,7 @@ export async function useTinyModel(page: Page, host: LowbitHost): Promise<void> 
     await importByPath(page, host.tinyModel());
     await expect(row).toHaveCount(1);
   }
-  await row.getByRole("button", { name: /^(Use for chat|Chat)$/ }).click();
+  await row.getByRole("button", { name: /^(Use for chat|New chat)$/ }).click();
   await expect(page.getByTestId("model-indicator")).toContainText("lowbit-tiny");
 }
 
