@@ -50,6 +50,7 @@ class ChatStore {
     if (last !== null && this.conversations.some((c) => c.id === last)) {
       await this.open(last);
     }
+    this.focusComposer();
   }
 
   async refreshList(): Promise<void> {
