@@ -26,6 +26,8 @@ export interface LowbitHost {
 }
 
 export interface RunningHost extends LowbitHost {
+  /** The `lowbit serve` process. */
+  pid: number;
   /** Ends the host and deletes its home; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -77,6 +79,7 @@ export async function startHost(): Promise<RunningHost> {
   return {
     ...printed,
     origin: `http://127.0.0.1:${printed.port}`,
+    pid: child.pid ?? 0,
     home,
     tinyModel() {
       if (tiny === null) {

@@ -244,8 +244,10 @@ class ChatStore {
   }
 
   private fail(error: unknown, id: string): void {
-    // A stop while the model was still loading ends as "cancelled": not an error to show.
-    if (errorData(error).code !== "cancelled") {
+    // A stop while the model was still loading ends as "cancelled": not an error to show. A crash
+    // or a failed load stays in the runtime state, where the chat shows it with Retry.
+    const { code } = errorData(error);
+    if (!["cancelled", "worker_crashed", "model_load_failed"].includes(code)) {
       toasts.error(error);
     }
     if (this.activeId === id) {
