@@ -89,6 +89,29 @@ try {
     await shoot(page, `${view.toLowerCase()}-light`);
   }
 
+  await page.getByRole("button", { name: "Shortcuts" }).click();
+  await shoot(page, "shortcuts-light");
+  await page.keyboard.press("Escape");
+  await goTo(page, "Library");
+  await page
+    .getByTestId("model-row")
+    .first()
+    .getByRole("button", { name: /^Remove/ })
+    .click();
+  await shoot(page, "remove-confirm-light");
+  await page.getByRole("button", { name: "Cancel" }).click();
+
+  // Mid-reply: the caret, the Stop button and the busy indicator.
+  await goTo(page, "Settings");
+  await maxTokens.fill("2000");
+  await maxTokens.press("Enter");
+  await goTo(page, "Chat");
+  await send(page, "The old house on the hill");
+  await expect(page.getByTestId("streaming-text")).toHaveText(/\S{3}.{40,}/s, { timeout: 30_000 });
+  await shoot(page, "chat-streaming-light");
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("button", { name: "Stop" })).toHaveCount(0);
+
   mkdirSync(path.join(root, "docs"), { recursive: true });
   copyFileSync(chatLight, path.join(root, "docs/screenshot.png"));
   process.stdout.write("docs/screenshot.png\n");

@@ -21,6 +21,8 @@ class LibraryStore {
   importing = $state.raw<ImportState | null>(null);
   /** The last import's failure, shown inline in the import form until the next attempt. */
   importError = $state.raw<AppErrorData | null>(null);
+  /** What is typed in the import form, kept while the user visits other views. */
+  importPath = $state("");
 
   selectedId: string | null = $derived(settings.values?.["library.selectedModelId"] ?? null);
   selected: Model | null = $derived(this.models.find((m) => m.id === this.selectedId) ?? null);
@@ -109,6 +111,11 @@ class LibraryStore {
   }
 
   clearImportError(): void {
+    this.importError = null;
+  }
+
+  setImportPath(path: string): void {
+    this.importPath = path;
     this.importError = null;
   }
 }
