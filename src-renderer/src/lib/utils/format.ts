@@ -76,3 +76,11 @@ export function formatDateTime(iso: string): string {
     ? iso
     : new Date(time).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
+
+/** Where a model came from, as the library shows it. */
+export const modelSourceLabels = {
+  bundled: "Bundled",
+  imported: "Imported",
+  downloaded: "Downloaded",
+  quantized: "Compressed",
+} as const;
