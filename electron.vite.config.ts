@@ -38,6 +38,7 @@ export default defineConfig({
     build: {
       outDir: resolve(__dirname, "out/renderer"),
       emptyOutDir: true,
+      minify: true,
       rollupOptions: { input: resolve(__dirname, "src-renderer/index.html") },
     },
   },

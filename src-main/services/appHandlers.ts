@@ -19,6 +19,7 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
     },
 
     "models.list": () => app.library.list(),
+    "models.changed": () => app.library.changed,
     "models.get": ({ id }) => app.library.get(id),
     "models.resolve": ({ ref }) => app.library.resolve(ref),
     "models.import": (params, ctx) =>

@@ -87,6 +87,17 @@ for (const kind of kinds) {
       const renamed = await h.client.call("models.rename", { id: model.id, name: "Tiny" });
       expect(renamed.name).toBe("Tiny");
       expect((await h.client.call("settings.get", {}))["library.selectedModelId"]).toBe(model.id);
+      covered.add("models.changed");
+      const pushed = await new Promise<unknown[]>((resolve) => {
+        const stop = h.client.subscribe("models.changed", {}, (models) => {
+          if (models.some((m) => m.name === "Tiny 2")) {
+            stop();
+            resolve(models);
+          }
+        });
+        void h.client.call("models.rename", { id: model.id, name: "Tiny 2" });
+      });
+      expect(pushed).toHaveLength(1);
     });
 
     it("models.import refuses a file that is not a model, and registers nothing", async () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { job, noParams, rpc } from "../endpoint.js";
+import { job, noParams, rpc, signal } from "../endpoint.js";
 
 export const typeHistogramEntrySchema = z.object({
   tensors: z.number().int(),
@@ -46,6 +46,8 @@ export const importProgressSchema = z.object({
 
 export const modelsEndpoints = {
   "models.list": rpc(noParams, z.array(modelSchema)),
+  /** The whole library, pushed whenever a model is added, renamed or removed (by any window or the CLI's host). */
+  "models.changed": signal(noParams, z.array(modelSchema)),
   "models.get": rpc(z.object({ id: modelId }), modelSchema),
   /** Accepts an id, a name or a path (as the CLI does). */
   "models.resolve": rpc(z.object({ ref: z.string().min(1) }), modelSchema),

@@ -173,11 +173,17 @@ export class ChatService {
     return assistantMessage;
   }
 
+  /**
+   * The model that answers next: the one selected in the Library (as in LM Studio, the model is
+   * the app's, not the conversation's), else the conversation's last one, else any. Each reply
+   * records which model wrote it, so switching models mid-conversation stays visible.
+   */
   private modelFor(conversation: Conversation) {
+    const selected = this.settings.get()["library.selectedModelId"];
     const id =
-      conversation.modelId ??
-      this.settings.get()["library.selectedModelId"] ??
-      this.library.list()[0]?.id;
+      [selected, conversation.modelId].find(
+        (candidate) => candidate !== null && this.library.has(candidate),
+      ) ?? this.library.list()[0]?.id;
     if (id === undefined || id === null) {
       throw new AppError(
         "no_model_loaded",

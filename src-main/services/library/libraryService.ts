@@ -3,6 +3,7 @@ import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Database } from "better-sqlite3";
 import { AppError, type Model, type Settings } from "../../contract/index.js";
+import { Signal } from "../../rpc/signal.js";
 import type { LowbitPaths } from "../config/paths.js";
 import type { LoadRequest } from "../runtime/modelRuntime.js";
 import type { SettingsService } from "../settings/settingsService.js";
@@ -38,16 +39,29 @@ export interface ImportContext {
  * Copies live in `<home>/models`; linked files stay where the user keeps them.
  */
 export class LibraryService {
+  /** The library as it is now; every change below publishes a new snapshot. */
+  readonly changed: Signal<Model[]>;
+
   constructor(
     private readonly db: Database,
     private readonly paths: LowbitPaths,
     private readonly settings: SettingsService,
     private readonly resources: string,
     private readonly now: () => string = () => new Date().toISOString(),
-  ) {}
+  ) {
+    this.changed = new Signal(listModels(db));
+  }
+
+  private publish(): void {
+    this.changed.set(listModels(this.db));
+  }
 
   list(): Model[] {
     return listModels(this.db);
+  }
+
+  has(id: string): boolean {
+    return getModel(this.db, id) !== undefined;
   }
 
   get(id: string): Model {
@@ -174,12 +188,14 @@ export class LibraryService {
     if (this.settings.get()["library.selectedModelId"] === null) {
       this.settings.set({ "library.selectedModelId": model.id });
     }
+    this.publish();
     return model;
   }
 
   rename(id: string, name: string): Model {
     this.get(id);
     renameModel(this.db, id, name);
+    this.publish();
     return this.get(id);
   }
 
@@ -189,6 +205,7 @@ export class LibraryService {
   ): Promise<{ removed: boolean; fileDeleted: boolean }> {
     const model = this.get(id);
     deleteModel(this.db, id);
+    this.publish();
     let fileDeleted = false;
     // Only our own copies are deleted; a linked file or the bundled model belongs to someone else.
     if (deleteFile && !model.linked && model.source !== "bundled") {

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import os from "node:os";
 import {
   getLlama,
@@ -147,7 +148,9 @@ async function generate(
   const result = await loaded.chat.generateResponse(history, {
     maxTokens: params.maxTokens,
     temperature: params.temperature,
-    ...(params.seed === null ? {} : { seed: params.seed }),
+    // node-llama-cpp's own default seed is the current second, so two regenerations within a
+    // second would repeat each other: draw a fresh one when the user asked for random.
+    seed: params.seed ?? randomInt(0, 2 ** 31 - 1),
     signal: stop,
     stopOnAbortSignal: true,
     onToken: () => {

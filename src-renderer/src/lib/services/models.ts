@@ -8,10 +8,14 @@ export interface ImportProgress {
   totalBytes?: number | undefined;
 }
 
-/** The model library: list, import (a job), rename, remove. */
+/** The model library: list and watch, import (a job), rename, remove. */
 export const modelsService = {
   list(): Promise<Model[]> {
     return client().call("models.list", {});
+  },
+  /** The whole library now and after every change, from any window or the CLI. */
+  watch(listener: (models: Model[]) => void): () => void {
+    return client().subscribe("models.changed", {}, listener);
   },
   import(
     params: { path: string; link: boolean },

@@ -11,9 +11,9 @@ export interface ImportState {
 }
 
 /**
- * The model library. The list is fetched (there is no change signal for models), so every action
- * here refreshes it; the selected model comes from the `library.selectedModelId` setting, which
- * the server also changes (first start, removing the selected model).
+ * The model library. The list follows the server's `models.changed` signal, so imports from the
+ * CLI or another window appear too; the selected model comes from the `library.selectedModelId`
+ * setting, which the server also changes (first start, removing the selected model).
  */
 class LibraryStore {
   models = $state.raw<Model[]>([]);
@@ -26,6 +26,16 @@ class LibraryStore {
 
   selectedId: string | null = $derived(settings.values?.["library.selectedModelId"] ?? null);
   selected: Model | null = $derived(this.models.find((m) => m.id === this.selectedId) ?? null);
+
+  private stopWatching: (() => void) | null = null;
+
+  /** Starts following the library; safe to call again. */
+  init(): void {
+    this.stopWatching ??= modelsService.watch((models) => {
+      this.models = models;
+      this.loaded = true;
+    });
+  }
 
   async refresh(): Promise<void> {
     try {
