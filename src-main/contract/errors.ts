@@ -18,6 +18,8 @@ export const errorCodes = [
   "busy",
   "cancelled",
   "disk_full",
+  "network_error",
+  "checksum_mismatch",
   "io_error",
   "transport_closed",
   "unsupported",

@@ -4,6 +4,7 @@
  */
 import { appEndpoints } from "./endpoints/app.js";
 import { chatEndpoints } from "./endpoints/chat.js";
+import { downloadsEndpoints } from "./endpoints/downloads.js";
 import { jobsEndpoints } from "./endpoints/jobs.js";
 import { modelsEndpoints } from "./endpoints/models.js";
 import { runtimeEndpoints } from "./endpoints/runtime.js";
@@ -16,6 +17,7 @@ export const appContract = {
   ...runtimeEndpoints,
   ...settingsEndpoints,
   ...jobsEndpoints,
+  ...downloadsEndpoints,
 };
 export type AppContract = typeof appContract;
 
@@ -24,6 +26,7 @@ export * from "./errors.js";
 export * from "./wire.js";
 export * from "./endpoints/app.js";
 export * from "./endpoints/chat.js";
+export * from "./endpoints/downloads.js";
 export * from "./endpoints/jobs.js";
 export * from "./endpoints/models.js";
 export * from "./endpoints/runtime.js";

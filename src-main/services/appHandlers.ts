@@ -75,5 +75,21 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
 
     "jobs.list": ({ limit }) => app.jobs.list(limit),
     "jobs.changed": () => app.jobs.changed,
+
+    "downloads.search": ({ source }, ctx) => app.downloads.search(source, ctx.disconnected),
+    "downloads.check": ({ source, sha256 }, ctx) =>
+      app.downloads.check(source, sha256, ctx.disconnected),
+    "downloads.add": (params) => app.downloads.add(params),
+    // Closing the window does not stop a download; cancelling this job does.
+    "downloads.pull": async (params, ctx) => {
+      const record = await app.downloads.add(params);
+      return app.downloads.waitFor(record.id, { signal: ctx.signal, onProgress: ctx.progress });
+    },
+    "downloads.list": () => app.downloads.list(),
+    "downloads.changed": () => app.downloads.changed,
+    "downloads.pause": ({ id }) => app.downloads.pause(id),
+    "downloads.resume": ({ id }) => app.downloads.resume(id),
+    "downloads.cancel": ({ id }) => app.downloads.cancel(id),
+    "downloads.clear": ({ id }) => app.downloads.clear(id),
   };
 }

@@ -5,6 +5,7 @@ import type { AppInfo } from "../contract/index.js";
 import { ChatService } from "./chat/chatService.js";
 import { pathsFor, resourcesDir, type LowbitPaths } from "./config/paths.js";
 import { appVersion } from "./config/version.js";
+import { DownloadService, type DownloadOptions } from "./downloads/downloadService.js";
 import { JobService } from "./jobs/jobService.js";
 import { LibraryService } from "./library/libraryService.js";
 import { ModelRuntime } from "./runtime/modelRuntime.js";
@@ -21,6 +22,13 @@ export interface LowbitOptions {
   pickModelFile?: () => Promise<string | null>;
   /** Register the bundled starter model on first start. Defaults to true. */
   registerStarterModel?: boolean;
+  /**
+   * Run the download queue (resuming downloads an earlier run left unfinished). Defaults to
+   * true except for the CLI, whose `pull` runs only its own download.
+   */
+  runDownloads?: boolean;
+  /** Download plumbing that tests replace (a writer that fills the disk, short retry waits). */
+  downloads?: Partial<DownloadOptions>;
 }
 
 export interface Lowbit {
@@ -31,6 +39,7 @@ export interface Lowbit {
   readonly library: LibraryService;
   readonly runtime: ModelRuntime;
   readonly chat: ChatService;
+  readonly downloads: DownloadService;
   readonly pickModelFile: (() => Promise<string | null>) | undefined;
   info(): AppInfo;
   close(): void;
@@ -47,6 +56,11 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
   const library = new LibraryService(db, paths, settings, resourcesDir());
   const runtime = new ModelRuntime(options.spawnWorker ?? spawnNodeWorker);
   const chat = new ChatService(db, library, runtime, settings);
+  const downloads = new DownloadService(db, paths, library, settings, options.downloads);
+  downloads.recoverInterrupted();
+  if (options.runDownloads ?? options.shell !== "cli") {
+    downloads.start();
+  }
   if (options.registerStarterModel ?? true) {
     await library.registerStarterModel();
   }
@@ -59,6 +73,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     library,
     runtime,
     chat,
+    downloads,
     pickModelFile: options.pickModelFile,
     info: () => ({
       version: appVersion(),
@@ -74,6 +89,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
         return;
       }
       closed = true;
+      downloads.dispose();
       runtime.dispose();
       db.close();
     },

@@ -14,6 +14,13 @@ export const settingFields = {
   "library.selectedModelId": z.string().nullable(),
   /** Set when the user removes the bundled starter model, so it is not added back at start-up. */
   "library.starterDismissed": z.boolean(),
+  /** Downloads that run at once; the rest wait in the queue. */
+  "downloads.concurrency": z.number().int().min(1).max(8),
+  /** Where hf:owner/repo sources are looked up; LOWBIT_HUB_URL overrides it. */
+  "downloads.hubUrl": z.url({
+    protocol: /^https?$/,
+    error: "the hub address must be an http(s) URL",
+  }),
 };
 
 export const settingsSchema = z.object(settingFields);
@@ -29,6 +36,8 @@ export const settingsDefaults: Settings = {
   "runtime.threads": 0,
   "library.selectedModelId": null,
   "library.starterDismissed": false,
+  "downloads.concurrency": 2,
+  "downloads.hubUrl": "https://huggingface.co",
 };
 
 // No defaults here on purpose: a patch must hold only the keys the caller changes.

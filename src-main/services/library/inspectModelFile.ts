@@ -5,6 +5,7 @@ import type { GgufFile } from "../gguf/ggufFile.js";
 import { metaString } from "../gguf/ggufMetadata.js";
 import { readGgufFile } from "../gguf/ggufReader.js";
 import { summarizeModel, type ModelSummary } from "../gguf/modelSummary.js";
+import { readSplitModel } from "../gguf/splitGguf.js";
 import { validateModel } from "../gguf/validateModel.js";
 
 export interface InspectedModel {
@@ -16,8 +17,13 @@ export interface InspectedModel {
 /**
  * Reads and checks a model file before anything trusts it: a readable GGUF, and nothing in it
  * that would make llama.cpp abort. Throws `bad_model_file` with every blocking problem named.
+ * A split model is read as a whole from its first part (`partPaths`: where the parts are, when
+ * not under their final names, as during a download).
  */
-export async function inspectModelFile(filePath: string): Promise<InspectedModel> {
+export async function inspectModelFile(
+  filePath: string,
+  partPaths?: readonly string[],
+): Promise<InspectedModel> {
   const info = await stat(filePath).catch(() => null);
   if (info === null) {
     throw new AppError(
@@ -29,7 +35,7 @@ export async function inspectModelFile(filePath: string): Promise<InspectedModel
   if (!info.isFile()) {
     throw new AppError("bad_model_file", `${filePath} is not a file.`, "Pick a .gguf model file.");
   }
-  const file = await readGgufFile(filePath);
+  const file = await readSplitModel(filePath, await readGgufFile(filePath), partPaths);
   const validation = validateModel(file);
   if (!validation.ok) {
     const errors = validation.problems.filter((p) => p.severity === "error").map((p) => p.message);

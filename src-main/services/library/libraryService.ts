@@ -5,6 +5,7 @@ import type { Database } from "better-sqlite3";
 import { AppError, type Model, type Settings } from "../../contract/index.js";
 import { Signal } from "../../rpc/signal.js";
 import type { LowbitPaths } from "../config/paths.js";
+import { splitSetPaths } from "../gguf/splitGguf.js";
 import type { LoadRequest } from "../runtime/modelRuntime.js";
 import type { SettingsService } from "../settings/settingsService.js";
 import {
@@ -192,6 +193,57 @@ export class LibraryService {
     return model;
   }
 
+  /**
+   * Registers a download whose sha256 was computed (and checked) as its bytes arrived: the file,
+   * or every part of a split model, is checked as a GGUF where it lies, then renamed into place
+   * and recorded in one step, so a corrupt or truncated file is never registered. Throws
+   * `already_exists` (touching nothing) when the library holds the same bytes.
+   */
+  async registerVerified(params: {
+    /** Partial file → final path, the first part first. */
+    parts: ReadonlyArray<{ from: string; to: string }>;
+    sha256: string;
+    name?: string | undefined;
+    source: Model["source"];
+  }): Promise<Model> {
+    const first = params.parts[0];
+    if (first === undefined) {
+      throw new AppError("internal", "registerVerified: no files given.");
+    }
+    const inspected = await inspectModelFile(
+      first.from,
+      params.parts.map((p) => p.from),
+    );
+    const duplicate = findModelBySha256(this.db, params.sha256);
+    if (duplicate !== undefined) {
+      throw alreadyThere(duplicate);
+    }
+    const model = this.recordFor(inspected, {
+      id: params.sha256.slice(0, 12),
+      path: first.to,
+      linked: false,
+      sha256: params.sha256,
+      source: params.source,
+      name: params.name,
+    });
+    const moved: string[] = [];
+    try {
+      for (const part of params.parts) {
+        await rename(part.from, part.to);
+        moved.push(part.to);
+      }
+      insertModel(this.db, model);
+    } catch (error) {
+      await Promise.all(moved.map((file) => rm(file, { force: true })));
+      throw error;
+    }
+    if (this.settings.get()["library.selectedModelId"] === null) {
+      this.settings.set({ "library.selectedModelId": model.id });
+    }
+    this.publish();
+    return model;
+  }
+
   rename(id: string, name: string): Model {
     this.get(id);
     renameModel(this.db, id, name);
@@ -209,7 +261,10 @@ export class LibraryService {
     let fileDeleted = false;
     // Only our own copies are deleted; a linked file or the bundled model belongs to someone else.
     if (deleteFile && !model.linked && model.source !== "bundled") {
-      await rm(model.path, { force: true });
+      // A split model's other parts go with its first.
+      for (const file of splitSetPaths(model.path)) {
+        await rm(file, { force: true });
+      }
       fileDeleted = true;
     }
     const patch: Partial<Settings> = {};
