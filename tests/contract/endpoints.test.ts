@@ -1,8 +1,9 @@
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   appContract,
+  type DownloadRecord,
   type GenerationProgress,
   type JobRecord,
   type RuntimeState,
@@ -14,6 +15,7 @@ import {
   type Harness,
   type TransportKind,
 } from "../helpers/appHarness.js";
+import { FlakyServer } from "../helpers/flakyServer.js";
 import { tinyModelPath } from "../helpers/tinyModel.js";
 
 /**
@@ -199,6 +201,67 @@ for (const kind of kinds) {
         fileDeleted: true,
       });
       expect(await h.client.call("models.list", {})).toEqual([]);
+    });
+
+    it("downloads: search, check, pull, and pause, resume, cancel, clear from the queue", async () => {
+      covered
+        .add("downloads.search")
+        .add("downloads.check")
+        .add("downloads.add")
+        .add("downloads.pull")
+        .add("downloads.list")
+        .add("downloads.changed")
+        .add("downloads.pause")
+        .add("downloads.resume")
+        .add("downloads.cancel")
+        .add("downloads.clear");
+      const server = await FlakyServer.start();
+      try {
+        const bytes = readFileSync(modelFile);
+        server.addRepo("acme/Tiny-GGUF", [{ path: "tiny-F16.gguf", bytes }]);
+        await h.client.call("settings.set", { patch: { "downloads.hubUrl": server.url } });
+        const listing = await h.client.call("downloads.search", { source: "hf:acme/Tiny-GGUF" });
+        const file = listing.files[0]!;
+        expect(file).toMatchObject({ fileName: "tiny-F16.gguf", quant: "F16", parts: 1 });
+        const check = await h.client.call("downloads.check", { source: file.source });
+        expect(check).toMatchObject({ canLoad: true, checksum: "hub", arch: "llama" });
+
+        const seen: DownloadRecord[][] = [];
+        const stop = h.client.subscribe("downloads.changed", {}, (records) => seen.push(records));
+        const phases = new Set<string>();
+        const model = await h.client.job(
+          "downloads.pull",
+          { source: file.source },
+          { onProgress: (p) => phases.add(p.phase) },
+        );
+        expect(model).toMatchObject({ verified: true, checksum: "hub", source: "downloaded" });
+        expect(phases.has("done")).toBe(true);
+        const [done] = await h.client.call("downloads.list", {});
+        expect(done).toMatchObject({ state: "done", modelId: model.id, fraction: 1 });
+
+        server.addFile("slow.gguf", { bytes, bytesPerSecond: 300_000 });
+        const slow = await h.client.call("downloads.add", {
+          source: `${server.url}/files/slow.gguf`,
+        });
+        await waitFor(() =>
+          seen.some((r) => r.some((d) => d.id === slow.id && d.receivedBytes > 0)),
+        );
+        expect(await h.client.call("downloads.pause", { id: slow.id })).toMatchObject({
+          state: "paused",
+        });
+        const resumed = await h.client.call("downloads.resume", { id: slow.id });
+        expect(["queued", "connecting", "downloading"]).toContain(resumed.state);
+        expect(await h.client.call("downloads.cancel", { id: slow.id })).toMatchObject({
+          state: "cancelled",
+        });
+        expect(await h.client.call("downloads.clear", { id: slow.id })).toEqual({ removed: true });
+        expect(await h.client.call("downloads.clear", { id: done!.id })).toEqual({ removed: true });
+        expect(await h.client.call("downloads.list", {})).toEqual([]);
+        stop();
+        await h.client.call("models.remove", { id: model.id });
+      } finally {
+        await server.close();
+      }
     });
 
     it("answers invalid messages with typed errors naming the endpoint and field", async () => {
