@@ -4,7 +4,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 const steps = [
-  ["Compiling the services, host and CLI", "npx", ["--no", "--", "tsc", "-p", "tsconfig.node.json"]],
+  [
+    "Compiling the services, host and CLI",
+    "npx",
+    ["--no", "--", "tsc", "-p", "tsconfig.node.json"],
+  ],
   ["Building the Electron glue and the interface", "npx", ["--no", "--", "electron-vite", "build"]],
 ];
 if (existsSync("tools/starter-model/prepare-data.ts")) {

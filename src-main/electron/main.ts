@@ -34,7 +34,11 @@ app.on("second-instance", () => {
 app.whenReady().then(async () => {
   if (app.isPackaged && process.env.LOWBIT_RESOURCES === undefined) {
     // llama.cpp memory-maps the starter model, so it must be read from the unpacked copy.
-    process.env.LOWBIT_RESOURCES = path.join(process.resourcesPath, "app.asar.unpacked", "resources");
+    process.env.LOWBIT_RESOURCES = path.join(
+      process.resourcesPath,
+      "app.asar.unpacked",
+      "resources",
+    );
   }
   try {
     lowbit = await openLowbit({

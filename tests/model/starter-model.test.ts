@@ -27,7 +27,9 @@ type Meta = Record<string, unknown>;
 function get(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const part of path.split(".")) {
-    if (cur === null || typeof cur !== "object") return undefined;
+    if (cur === null || typeof cur !== "object") {
+      return undefined;
+    }
     cur = (cur as Meta)[part];
   }
   return cur;

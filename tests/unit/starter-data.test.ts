@@ -129,7 +129,9 @@ describe("starter tokenizer (TypeScript encoder)", () => {
   ];
 
   it("pre-tokenizes exactly like the GPT-2 regex", () => {
-    for (const s of samples) expect(preTokenize(s)).toEqual(s.match(GPT2) ?? []);
+    for (const s of samples) {
+      expect(preTokenize(s)).toEqual(s.match(GPT2) ?? []);
+    }
   });
 
   it("round-trips text and has the declared vocabulary layout", () => {
@@ -137,7 +139,9 @@ describe("starter tokenizer (TypeScript encoder)", () => {
     expect(tok.vocabSize % 256).toBe(0);
     expect(tok.tokens[tok.bos]).toBe("<|endoftext|>");
     expect(tok.tokenTypes[tok.bos]).toBe(3);
-    for (const s of samples) expect(tok.decode(tok.encode(s))).toBe(s);
+    for (const s of samples) {
+      expect(tok.decode(tok.encode(s))).toBe(s);
+    }
     // special-token text is plain text to the encoder (llama.cpp parse_special = false)
     expect(tok.encode("<|endoftext|>")).not.toContain(tok.bos);
     expect(tok.encode("The jury", { addBos: true })[0]).toBe(tok.bos);

@@ -131,7 +131,9 @@ interface Word {
 
 function parseWord(tok: string): Word {
   const slash = tok.lastIndexOf("/");
-  if (slash <= 0) return { text: tok, tag: "" };
+  if (slash <= 0) {
+    return { text: tok, tag: "" };
+  }
   return { text: tok.slice(0, slash), tag: tok.slice(slash + 1) };
 }
 
@@ -170,10 +172,16 @@ export function joinWords(words: readonly string[]): string {
     } else {
       // inch / ditto marks written with two apostrophes inside a word (1/4'')
       w = w.replace(/``|''/g, '"');
-      if (NO_SPACE_BEFORE.has(w)) attachLeft = true;
-      if (NO_SPACE_AFTER.has(w)) attachRight = true;
+      if (NO_SPACE_BEFORE.has(w)) {
+        attachLeft = true;
+      }
+      if (NO_SPACE_AFTER.has(w)) {
+        attachRight = true;
+      }
     }
-    if (out.length > 0 && spaceNext && !attachLeft) out += " ";
+    if (out.length > 0 && spaceNext && !attachLeft) {
+      out += " ";
+    }
     out += w;
     spaceNext = !attachRight;
   }
@@ -187,7 +195,9 @@ export function detokenizeBrownDocument(raw: string): string[] {
   const flush = (): void => {
     if (current.length > 0) {
       const text = joinWords(current).trim();
-      if (text.length > 0) paragraphs.push(text);
+      if (text.length > 0) {
+        paragraphs.push(text);
+      }
     }
     current = [];
   };
@@ -197,7 +207,9 @@ export function detokenizeBrownDocument(raw: string): string[] {
       flush();
       continue;
     }
-    if (line.startsWith("\t")) flush(); // an indented line starts a paragraph
+    if (line.startsWith("\t")) {
+      flush();
+    } // an indented line starts a paragraph
     const words = trimmed.split(/\s+/).map(parseWord);
     const isHeadline = words.every((w) => w.tag.endsWith("-hl"));
     if (isHeadline) {

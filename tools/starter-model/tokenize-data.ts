@@ -27,7 +27,9 @@ function toBin(ids: readonly number[]): Buffer {
   const arr = new Uint16Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const v = ids[i]!;
-    if (v < 0 || v > 65535) throw new Error(`token id ${v} does not fit uint16`);
+    if (v < 0 || v > 65535) {
+      throw new Error(`token id ${v} does not fit uint16`);
+    }
     arr[i] = v;
   }
   return Buffer.from(arr.buffer);
@@ -54,8 +56,9 @@ export function tokenizeSplits(dataDir: string = DEFAULT_DATA_DIR): Record<strin
   const trainText = readFileSync(paths.train, "utf8");
   const docs = splitDocuments(trainText);
   const ids = manifest.splits.train.documents;
-  if (docs.length !== ids.length)
+  if (docs.length !== ids.length) {
     throw new Error(`train.txt has ${docs.length} documents, manifest ${ids.length}`);
+  }
   const ranked = [...ids].sort((a, b) => {
     const ka = createHash("sha256")
       .update(DEV_SALT + a)

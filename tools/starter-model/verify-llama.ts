@@ -85,10 +85,14 @@ export async function compareLogprobs(
         const out = await sequence.controlledEvaluate(input as never);
         for (const row of seq.rows) {
           const probs = out[row.pos]?.next?.probabilities;
-          if (!probs) throw new Error(`no probabilities at ${seq.name}[${row.pos}]`);
+          if (!probs) {
+            throw new Error(`no probabilities at ${seq.name}[${row.pos}]`);
+          }
           rows++;
           const best = probs.entries().next().value as [number, number] | undefined;
-          if (best && best[0] === row.top[0]) top1++;
+          if (best && best[0] === row.top[0]) {
+            top1++;
+          }
           row.top.forEach((tok, k) => {
             const p = probs.get(tok as never) ?? 0;
             const d = Math.abs(Math.log(Math.max(p, 1e-30)) - row.logprob[k]!);

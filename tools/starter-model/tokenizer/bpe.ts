@@ -24,9 +24,15 @@ export const DEFAULT_TOKENIZER_PATH = join(
 
 function buildByteAlphabet(): { byteToChar: string[]; charToByte: Map<string, number> } {
   const bs: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
-  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
+  for (let b = 0x21; b <= 0x7e; b++) {
+    bs.push(b);
+  }
+  for (let b = 0xa1; b <= 0xac; b++) {
+    bs.push(b);
+  }
+  for (let b = 0xae; b <= 0xff; b++) {
+    bs.push(b);
+  }
   const cs = [...bs];
   let n = 0;
   for (let b = 0; b < 256; b++) {
@@ -51,7 +57,9 @@ export const { byteToChar: BYTE_TO_CHAR, charToByte: CHAR_TO_BYTE } = buildByteA
 /** Bytes → GPT-2 printable string (the form tokens and merges take in the GGUF). */
 export function bytesToTokenText(bytes: Uint8Array): string {
   let s = "";
-  for (const b of bytes) s += BYTE_TO_CHAR[b]!;
+  for (const b of bytes) {
+    s += BYTE_TO_CHAR[b]!;
+  }
   return s;
 }
 
@@ -59,8 +67,9 @@ export function tokenTextToBytes(text: string): Uint8Array {
   const out: number[] = [];
   for (const ch of text) {
     const b = CHAR_TO_BYTE.get(ch);
-    if (b === undefined)
+    if (b === undefined) {
       throw new Error(`not a byte-level token character: U+${ch.codePointAt(0)!.toString(16)}`);
+    }
     out.push(b);
   }
   return Uint8Array.from(out);
@@ -86,18 +95,29 @@ const F_OTHER = 8; // any in-range code point (as_uint() != 0 in llama.cpp)
 const flagCache = new Map<number, number>();
 function cptFlags(cpt: number): number {
   if (cpt < 128) {
-    if ((cpt >= 0x41 && cpt <= 0x5a) || (cpt >= 0x61 && cpt <= 0x7a)) return F_LETTER | F_OTHER;
-    if (cpt >= 0x30 && cpt <= 0x39) return F_NUMBER | F_OTHER;
-    if (WHITESPACE.has(cpt)) return F_SPACE | F_OTHER;
+    if ((cpt >= 0x41 && cpt <= 0x5a) || (cpt >= 0x61 && cpt <= 0x7a)) {
+      return F_LETTER | F_OTHER;
+    }
+    if (cpt >= 0x30 && cpt <= 0x39) {
+      return F_NUMBER | F_OTHER;
+    }
+    if (WHITESPACE.has(cpt)) {
+      return F_SPACE | F_OTHER;
+    }
     return F_OTHER;
   }
   let f = flagCache.get(cpt);
   if (f === undefined) {
     const ch = String.fromCodePoint(cpt);
     f = F_OTHER;
-    if (LETTER.test(ch)) f |= F_LETTER;
-    else if (NUMBER.test(ch)) f |= F_NUMBER;
-    if (WHITESPACE.has(cpt)) f |= F_SPACE;
+    if (LETTER.test(ch)) {
+      f |= F_LETTER;
+    } else if (NUMBER.test(ch)) {
+      f |= F_NUMBER;
+    }
+    if (WHITESPACE.has(cpt)) {
+      f |= F_SPACE;
+    }
     flagCache.set(cpt, f);
   }
   return f;
@@ -106,7 +126,9 @@ function cptFlags(cpt: number): number {
 /** Split text into GPT-2 pre-tokens (strings), exactly as llama.cpp's gpt2 splitter. */
 export function preTokenize(text: string): string[] {
   const cpts: number[] = [];
-  for (const ch of text) cpts.push(ch.codePointAt(0)!);
+  for (const ch of text) {
+    cpts.push(ch.codePointAt(0)!);
+  }
   const n = cpts.length;
   const OUT = -1;
   const cptAt = (p: number): number => (p >= 0 && p < n ? cpts[p]! : OUT);
@@ -115,7 +137,9 @@ export function preTokenize(text: string): string[] {
   let prevEnd = 0;
   const add = (end: number): number => {
     const len = end - prevEnd;
-    if (len > 0) pieces.push(String.fromCodePoint(...cpts.slice(prevEnd, end)));
+    if (len > 0) {
+      pieces.push(String.fromCodePoint(...cpts.slice(prevEnd, end)));
+    }
     prevEnd = end;
     return len;
   };
@@ -145,24 +169,32 @@ export function preTokenize(text: string): string[] {
     let flags2 = cpt === 0x20 ? flagsAt(pos + 1) : flags;
     if (flags2 & F_LETTER) {
       pos += cpt === 0x20 ? 1 : 0;
-      while (flags2 & F_LETTER) flags2 = flagsAt(++pos);
+      while (flags2 & F_LETTER) {
+        flags2 = flagsAt(++pos);
+      }
       add(pos);
       continue;
     }
     if (flags2 & F_NUMBER) {
       pos += cpt === 0x20 ? 1 : 0;
-      while (flags2 & F_NUMBER) flags2 = flagsAt(++pos);
+      while (flags2 & F_NUMBER) {
+        flags2 = flagsAt(++pos);
+      }
       add(pos);
       continue;
     }
     if (isPunct(flags2)) {
       pos += cpt === 0x20 ? 1 : 0;
-      while (isPunct(flags2)) flags2 = flagsAt(++pos);
+      while (isPunct(flags2)) {
+        flags2 = flagsAt(++pos);
+      }
       add(pos);
       continue;
     }
     let nws = 0;
-    while (flagsAt(pos + nws) & F_SPACE) nws++;
+    while (flagsAt(pos + nws) & F_SPACE) {
+      nws++;
+    }
     // \s+(?!\S)
     if (nws > 1 && cptAt(pos + nws) !== OUT) {
       pos += nws - 1;
@@ -227,7 +259,9 @@ class BigramQueue {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
+      if (!this.less(h[i]!, h[p]!)) {
+        break;
+      }
       [h[i], h[p]] = [h[p]!, h[i]!];
       i = p;
     }
@@ -243,9 +277,15 @@ class BigramQueue {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
+        if (l < h.length && this.less(h[l]!, h[m]!)) {
+          m = l;
+        }
+        if (r < h.length && this.less(h[r]!, h[m]!)) {
+          m = r;
+        }
+        if (m === i) {
+          break;
+        }
         [h[i], h[m]] = [h[m]!, h[i]!];
         i = m;
       }
@@ -279,12 +319,16 @@ export class BpeTokenizer {
     this.pad = file.special.pad;
     this.addBos = file.addBos;
     file.tokens.forEach((t, i) => {
-      if (this.tokenToId.has(t)) throw new Error(`duplicate token text ${JSON.stringify(t)}`);
+      if (this.tokenToId.has(t)) {
+        throw new Error(`duplicate token text ${JSON.stringify(t)}`);
+      }
       this.tokenToId.set(t, i);
     });
     for (let b = 0; b < 256; b++) {
       const id = this.tokenToId.get(BYTE_TO_CHAR[b]!);
-      if (id === undefined) throw new Error(`byte token ${b} missing`);
+      if (id === undefined) {
+        throw new Error(`byte token ${b} missing`);
+      }
       this.byteIds.push(id);
     }
     file.merges.forEach((m, rank) => {
@@ -292,10 +336,13 @@ export class BpeTokenizer {
       const a = this.tokenToId.get(m.slice(0, sp));
       const b = this.tokenToId.get(m.slice(sp + 1));
       const ab = this.tokenToId.get(m.slice(0, sp) + m.slice(sp + 1));
-      if (a === undefined || b === undefined || ab === undefined)
+      if (a === undefined || b === undefined || ab === undefined) {
         throw new Error(`bad merge ${JSON.stringify(m)}`);
+      }
       const key = a * 1048576 + b;
-      if (!this.ranks.has(key)) this.ranks.set(key, [rank, ab]);
+      if (!this.ranks.has(key)) {
+        this.ranks.set(key, [rank, ab]);
+      }
     });
   }
 
@@ -310,7 +357,9 @@ export class BpeTokenizer {
   /** BPE of one pre-token (bytes), replicating llm_tokenizer_bpe_session. */
   private bpeWord(piece: string): number[] {
     const cached = this.cache.get(piece);
-    if (cached) return cached;
+    if (cached) {
+      return cached;
+    }
     const bytes = textEncoder.encode(piece);
     const n = bytes.length;
     const ids = new Array<number>(n);
@@ -324,37 +373,59 @@ export class BpeTokenizer {
     }
     const queue = new BigramQueue();
     const addBigram = (l: number, r: number): void => {
-      if (l === -1 || r === -1) return;
+      if (l === -1 || r === -1) {
+        return;
+      }
       const e = this.ranks.get(ids[l]! * 1048576 + ids[r]!);
-      if (!e) return;
+      if (!e) {
+        return;
+      }
       queue.push({ rank: e[0], left: l, right: r, leftId: ids[l]!, rightId: ids[r]! });
     };
-    for (let i = 1; i < n; i++) addBigram(i - 1, i);
+    for (let i = 1; i < n; i++) {
+      addBigram(i - 1, i);
+    }
     while (queue.size > 0) {
       const bg = queue.pop();
       const l = bg.left;
       const r = bg.right;
-      if (!alive[l] || !alive[r]) continue;
-      if (ids[l] !== bg.leftId || ids[r] !== bg.rightId || next[l] !== r) continue; // outdated
+      if (!alive[l] || !alive[r]) {
+        continue;
+      }
+      if (ids[l] !== bg.leftId || ids[r] !== bg.rightId || next[l] !== r) {
+        continue;
+      } // outdated
       ids[l] = this.ranks.get(bg.leftId * 1048576 + bg.rightId)![1];
       alive[r] = false;
       next[l] = next[r]!;
-      if (next[r]! >= 0) prev[next[r]!] = l;
+      if (next[r]! >= 0) {
+        prev[next[r]!] = l;
+      }
       addBigram(prev[l]!, l);
       addBigram(l, next[l]!);
     }
     const out: number[] = [];
-    for (let i = 0; i !== -1 && i < n; i = next[i]!) if (alive[i]) out.push(ids[i]!);
-    if (this.cache.size < 200_000) this.cache.set(piece, out);
+    for (let i = 0; i !== -1 && i < n; i = next[i]!) {
+      if (alive[i]) {
+        out.push(ids[i]!);
+      }
+    }
+    if (this.cache.size < 200_000) {
+      this.cache.set(piece, out);
+    }
     return out;
   }
 
   /** Encode plain text (special-token text is treated as ordinary text). */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
-    if (options.addBos) out.push(this.bos);
+    if (options.addBos) {
+      out.push(this.bos);
+    }
     for (const piece of preTokenize(text)) {
-      for (const id of this.bpeWord(piece)) out.push(id);
+      for (const id of this.bpeWord(piece)) {
+        out.push(id);
+      }
     }
     return out;
   }
@@ -369,7 +440,9 @@ export class BpeTokenizer {
     };
     for (const id of ids) {
       const t = this.tokens[id];
-      if (t === undefined) throw new Error(`token id ${id} out of range`);
+      if (t === undefined) {
+        throw new Error(`token id ${id} out of range`);
+      }
       if (this.tokenTypes[id] === 3) {
         if (!skipSpecial) {
           flush();
@@ -377,7 +450,9 @@ export class BpeTokenizer {
         }
         continue;
       }
-      for (const b of tokenTextToBytes(t)) bytes.push(b);
+      for (const b of tokenTextToBytes(t)) {
+        bytes.push(b);
+      }
     }
     flush();
     return out;

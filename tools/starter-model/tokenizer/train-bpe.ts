@@ -49,7 +49,9 @@ class PairHeap {
     let i = this.keys.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.better(i, p)) break;
+      if (!this.better(i, p)) {
+        break;
+      }
       this.swap(i, p);
       i = p;
     }
@@ -67,9 +69,15 @@ class PairHeap {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < n && this.better(l, m)) m = l;
-        if (r < n && this.better(r, m)) m = r;
-        if (m === i) break;
+        if (l < n && this.better(l, m)) {
+          m = l;
+        }
+        if (r < n && this.better(r, m)) {
+          m = r;
+        }
+        if (m === i) {
+          break;
+        }
         this.swap(i, m);
         i = m;
       }
@@ -79,12 +87,16 @@ class PairHeap {
 }
 
 export function trainBpe(text: string, vocabSize: number): TokenizerFile {
-  if (vocabSize % 256 !== 0) throw new Error("vocabulary size must be a multiple of 256");
+  if (vocabSize % 256 !== 0) {
+    throw new Error("vocabulary size must be a multiple of 256");
+  }
   const nNormal = vocabSize - SPECIAL_TOKENS.length;
 
   // word frequencies (pre-tokens), in first-seen order
   const freq = new Map<string, number>();
-  for (const p of preTokenize(text)) freq.set(p, (freq.get(p) ?? 0) + 1);
+  for (const p of preTokenize(text)) {
+    freq.set(p, (freq.get(p) ?? 0) + 1);
+  }
 
   const tokens: string[] = [];
   const tokenToId = new Map<string, number>();
@@ -113,21 +125,29 @@ export function trainBpe(text: string, vocabSize: number): TokenizerFile {
       touched.add(k);
       if (sign > 0) {
         let s = pairWords.get(k);
-        if (!s) pairWords.set(k, (s = new Set()));
+        if (!s) {
+          pairWords.set(k, (s = new Set()));
+        }
         s.add(wi);
       }
     }
     return touched;
   };
-  for (let wi = 0; wi < words.length; wi++) addPairs(wi, +1);
+  for (let wi = 0; wi < words.length; wi++) {
+    addPairs(wi, +1);
+  }
 
   const heap = new PairHeap();
-  for (const [k, c] of pairCount) heap.push(c, k);
+  for (const [k, c] of pairCount) {
+    heap.push(c, k);
+  }
 
   const merges: string[] = [];
   while (tokens.length < nNormal && heap.size > 0) {
     const [c, k] = heap.pop();
-    if (pairCount.get(k) !== c || c < 2) continue; // stale entry (or nothing worth merging)
+    if (pairCount.get(k) !== c || c < 2) {
+      continue;
+    } // stale entry (or nothing worth merging)
     const a = Math.floor(k / KEY);
     const b = k % KEY;
     const merged = tokens[a]! + tokens[b]!;
@@ -148,8 +168,12 @@ export function trainBpe(text: string, vocabSize: number): TokenizerFile {
           break;
         }
       }
-      if (!has) continue;
-      for (const t of addPairs(wi, -1)) changed.add(t);
+      if (!has) {
+        continue;
+      }
+      for (const t of addPairs(wi, -1)) {
+        changed.add(t);
+      }
       const out: number[] = [];
       for (let i = 0; i < ids.length;) {
         if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) {
@@ -161,19 +185,25 @@ export function trainBpe(text: string, vocabSize: number): TokenizerFile {
         }
       }
       words[wi] = out;
-      for (const t of addPairs(wi, +1)) changed.add(t);
+      for (const t of addPairs(wi, +1)) {
+        changed.add(t);
+      }
     }
     pairWords.delete(k);
     pairCount.delete(k);
     for (const t of [...changed].sort((x, y) => x - y)) {
       const cnt = pairCount.get(t);
-      if (cnt !== undefined && cnt > 0) heap.push(cnt, t);
+      if (cnt !== undefined && cnt > 0) {
+        heap.push(cnt, t);
+      }
     }
   }
   if (tokens.length < nNormal) {
     throw new Error(`only ${tokens.length} tokens could be learned; lower the vocabulary size`);
   }
-  for (const s of SPECIAL_TOKENS) tokens.push(s);
+  for (const s of SPECIAL_TOKENS) {
+    tokens.push(s);
+  }
   const tokenTypes = tokens.map((_, i) => (i >= nNormal ? 3 : 1));
   return {
     version: 1,
