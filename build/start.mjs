@@ -1,19 +1,23 @@
 // `npm start`: the desktop app when Electron's binary is installed; otherwise the same app in the
 // browser through `lowbit serve`, with a clear word about why.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 
-const require = createRequire(import.meta.url);
-
+/**
+ * The Electron binary, if it is installed. Electron fetches its binary lazily on first
+ * `require("electron")`, which hangs or fails offline, so look for the file instead.
+ */
 function electronBinary() {
-  try {
-    // The electron package exports the binary's path, and throws when the binary was never fetched.
-    const binary = require("electron");
-    return typeof binary === "string" && existsSync(binary) ? binary : null;
-  } catch {
+  const root = path.join("node_modules", "electron");
+  const pathFile = path.join(root, "path.txt");
+  if (!existsSync(pathFile)) {
     return null;
   }
+  const relative = readFileSync(pathFile, "utf8").trim();
+  const dist = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(root, "dist");
+  const binary = path.join(dist, relative);
+  return existsSync(binary) ? binary : null;
 }
 
 if (!existsSync("out/node/cli/main.js") || !existsSync("out/renderer/index.html")) {
@@ -27,8 +31,9 @@ const child =
   binary !== null
     ? spawn(binary, [".", ...extra], { stdio: "inherit" })
     : (process.stderr.write(
-        "Electron's binary is not installed on this machine (its download is blocked or was skipped),\n" +
-          "so Lowbit starts in browser mode instead: the same app, served on 127.0.0.1.\n\n",
+        "Electron's binary is not installed on this machine (its download is blocked or was skipped;\n" +
+          "`npx install-electron --no` fetches it where the network allows), so Lowbit starts in\n" +
+          "browser mode instead: the same app, served on 127.0.0.1.\n\n",
       ),
       spawn(process.execPath, ["bin/lowbit.js", "serve", ...extra], { stdio: "inherit" }));
 
