@@ -20,6 +20,10 @@ Commands:
   serve [--port N] [--no-open]          the app in your browser, on 127.0.0.1
   models import <path> [--name N] [--link]
                                         add a .gguf to the library (copy, or link in place)
+  models pull <url|hf:owner/repo[/file.gguf][@rev][:QUANT]> [--sha256 HEX] [--name N] [--force]
+                                        download, resume, verify, add to the library; Ctrl-C
+                                        pauses and the same command continues
+  models search hf:owner/repo           a Hugging Face repo's GGUF files: quant, size, bpw
   models list                           the library (* marks the selected model)
   models info <id|name|path>            architecture, size, bits per weight, tensor types
   models rm <id|name> [--keep-file]     remove from the library (deletes Lowbit's own copy)

@@ -2,12 +2,18 @@ import { AppError, type Model } from "../../contract/index.js";
 import type { Lowbit } from "../../services/lowbit.js";
 import { parseCommand, requirePositional } from "../args.js";
 import { formatGiB, formatParams, table, type Output } from "../output.js";
+import { pullCommand } from "./pull.js";
+import { searchCommand } from "./search.js";
 
 export async function modelsCommand(app: Lowbit, args: string[], out: Output): Promise<void> {
   const [sub, ...rest] = args;
   switch (sub) {
     case "import":
       return importModel(app, rest, out);
+    case "pull":
+      return pullCommand(app, rest, out);
+    case "search":
+      return searchCommand(app, rest, out);
     case "list":
     case "ls": {
       parseCommand("models list", rest, {});
@@ -58,7 +64,7 @@ export async function modelsCommand(app: Lowbit, args: string[], out: Output): P
       throw new AppError(
         "invalid_params",
         sub === undefined ? "models: missing subcommand." : `models: unknown subcommand “${sub}”.`,
-        "Use one of: import, list, info, rm.",
+        "Use one of: import, pull, search, list, info, rm.",
       );
   }
 }

@@ -1,4 +1,3 @@
-import { AppError } from "../../contract/index.js";
 import { defaultReadLimits, type GgufFile } from "../gguf/ggufFile.js";
 import { GgufFormatError } from "../gguf/ggufFormatError.js";
 import { NeedMoreBytes } from "../gguf/headerCursor.js";
@@ -10,10 +9,10 @@ export interface ProbeHttp {
   headers(url: string): Record<string, string>;
 }
 
-/** Most headers, vocabularies included, fit in the first read; big vocabularies take another. */
-const firstRead = 4 * 2 ** 20;
 /** Headers larger than this are not fetched ahead (the file is still checked once downloaded). */
 const maxProbe = 64 * 2 ** 20;
+/** The first parse is tried once this much has arrived; most small headers fit. */
+const firstTry = 256 * 2 ** 10;
 
 export type HeaderProbe =
   | { ok: true; file: GgufFile; sizeBytes: number | null }
@@ -23,9 +22,10 @@ export type HeaderProbe =
   | { ok: false; unknown: string };
 
 /**
- * Reads a remote GGUF's header with Range requests of its first few MB, so a file this runtime
- * cannot load is caught before a long download. A server that ignores Range is read only as far
- * as needed, then the connection is closed.
+ * Reads a remote GGUF's header with Range requests of only the bytes the header takes (256 KiB
+ * first; the parser then says how many more it needs), so a file this runtime cannot load is
+ * caught before a long download. A server that ignores Range is read from the start as far as
+ * the header goes, then the connection is closed.
  */
 export async function probeGgufHeader(
   http: ProbeHttp,
@@ -33,55 +33,60 @@ export async function probeGgufHeader(
   knownSize: number | null,
   signal?: AbortSignal,
 ): Promise<HeaderProbe> {
-  let want = firstRead;
-  for (;;) {
-    let fetched: { prefix: Buffer; sizeBytes: number | null };
-    try {
-      fetched = await fetchPrefix(http, url, want, signal);
-    } catch (error) {
-      if (signal?.aborted === true) {
-        throw signal.reason;
+  let prefix: Buffer = Buffer.alloc(0);
+  let want = firstTry;
+  let sizeBytes = knownSize;
+  try {
+    for (;;) {
+      const part = await fetchRange(http, url, prefix.length, want, signal);
+      sizeBytes = part.sizeBytes ?? sizeBytes;
+      prefix = part.fromStart ? part.bytes : Buffer.concat([prefix, part.bytes]);
+      const atEnd = part.bytes.length === 0 || (sizeBytes !== null && prefix.length >= sizeBytes);
+      try {
+        // Without a size, assume the file is as long as the limits allow: the layout is then
+        // checked only once the whole file is here.
+        const file = parseGgufHeader(
+          prefix,
+          sizeBytes ?? Number.MAX_SAFE_INTEGER,
+          defaultReadLimits,
+        );
+        return { ok: true, file, sizeBytes };
+      } catch (error) {
+        if (error instanceof GgufFormatError) {
+          return { ok: false, unusable: error };
+        }
+        if (!(error instanceof NeedMoreBytes)) {
+          throw error;
+        }
+        if (atEnd || error.upTo > maxProbe) {
+          return { ok: false, unknown: "its header is too large to read ahead" };
+        }
+        want = Math.min(maxProbe, Math.max(error.upTo, prefix.length * 2));
       }
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, unknown: `its header could not be read ahead (${message})` };
     }
-    const sizeBytes = fetched.sizeBytes ?? knownSize;
-    try {
-      // Without a size, assume the file is as long as the limits allow: the layout is then
-      // checked only once the whole file is here.
-      const file = parseGgufHeader(
-        fetched.prefix,
-        sizeBytes ?? Number.MAX_SAFE_INTEGER,
-        defaultReadLimits,
-      );
-      return { ok: true, file, sizeBytes };
-    } catch (error) {
-      if (error instanceof GgufFormatError) {
-        return { ok: false, unusable: error };
-      }
-      if (!(error instanceof NeedMoreBytes)) {
-        throw error;
-      }
-      if (error.upTo > maxProbe || fetched.prefix.length < want) {
-        return { ok: false, unknown: "its header is too large to read ahead" };
-      }
-      want = Math.max(error.upTo, want * 2);
+  } catch (error) {
+    if (signal?.aborted === true) {
+      throw signal.reason;
     }
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, unknown: `its header could not be read ahead (${reason})` };
   }
 }
 
-async function fetchPrefix(
+/** Bytes [from, to) of the file; `fromStart` when the server sent the file from byte 0 instead. */
+async function fetchRange(
   http: ProbeHttp,
   url: string,
-  length: number,
+  from: number,
+  to: number,
   signal?: AbortSignal,
-): Promise<{ prefix: Buffer; sizeBytes: number | null }> {
+): Promise<{ bytes: Buffer; fromStart: boolean; sizeBytes: number | null }> {
   const timeout = AbortSignal.timeout(60_000);
   let response: Response;
   try {
     response = await http.fetch(url, {
       headers: {
-        range: `bytes=0-${length - 1}`,
+        range: `bytes=${from}-${to - 1}`,
         "accept-encoding": "identity",
         ...http.headers(url),
       },
@@ -91,40 +96,48 @@ async function fetchPrefix(
   } catch (error) {
     throw signal?.aborted === true ? signal.reason : connectionError(error);
   }
+  if (response.status === 416) {
+    await response.body?.cancel();
+    return { bytes: Buffer.alloc(0), fromStart: false, sizeBytes: null };
+  }
   if (response.status !== 200 && response.status !== 206) {
     await response.body?.cancel();
-    const error = statusError(response, url);
-    throw error instanceof AppError ? error : new Error(error.message);
+    throw statusError(response, url);
   }
-  let sizeBytes: number | null = null;
-  const range = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
-  if (range?.[1] !== undefined) {
-    sizeBytes = Number(range[1]);
-  } else if (response.status === 200) {
-    const length = response.headers.get("content-length");
-    sizeBytes = length !== null && /^\d+$/.test(length) ? Number(length) : null;
-  }
+  const fromStart = response.status === 200;
+  const limit = fromStart ? to : to - from;
   const chunks: Uint8Array[] = [];
   let received = 0;
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    try {
-      while (received < length) {
-        const { done, value } = await reader.read();
-        if (done) {
-          break;
-        }
-        chunks.push(value);
-        received += value.length;
+  const reader = response.body?.getReader();
+  try {
+    while (reader !== undefined && received < limit) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
       }
-    } catch (error) {
-      throw connectionError(error);
-    } finally {
-      // A server that ignored Range is still sending the whole file: stop it.
-      await reader.cancel().catch(() => undefined);
+      chunks.push(value);
+      received += value.length;
     }
+  } catch (error) {
+    throw connectionError(error);
+  } finally {
+    // A server that ignored Range is still sending the whole file: stop it.
+    await reader?.cancel().catch(() => undefined);
   }
-  return { prefix: Buffer.concat(chunks).subarray(0, length), sizeBytes };
+  const bytes = Buffer.concat(chunks, received).subarray(0, limit);
+  return { bytes, fromStart, sizeBytes: responseSize(response) };
+}
+
+function responseSize(response: Response): number | null {
+  const range = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
+  if (range?.[1] !== undefined) {
+    return Number(range[1]);
+  }
+  if (response.status !== 200) {
+    return null;
+  }
+  const length = response.headers.get("content-length");
+  return length !== null && /^\d+$/.test(length) ? Number(length) : null;
 }
 
 /** Probes every part of a (possibly split) model and joins their tensors, as llama.cpp will. */
