@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { statfs } from "node:fs/promises";
+import { rm, statfs } from "node:fs/promises";
 import path from "node:path";
 import type { Database } from "better-sqlite3";
 import {
@@ -28,17 +28,17 @@ import {
 } from "../storage/queries/downloads.js";
 import { findModelBySha256 } from "../storage/queries/models.js";
 import { toRecord, type LiveDownload } from "./downloadRecord.js";
-import { runDownload, type RunDeps } from "./runDownload.js";
 import { freeFileNames } from "./fileNames.js";
+import { followDownload } from "./followDownload.js";
 import type { HubHttp } from "./hubClient.js";
 import { machineMemory, type MachineMemory } from "./memoryFit.js";
 import { openFileWriter, type OpenWriter } from "./partWriter.js";
 import { preflight } from "./preflight.js";
 import { RateMeter } from "./rateMeter.js";
 import { resolvePlan } from "./resolvePlan.js";
+import { runDownload, type RunDeps } from "./runDownload.js";
 import { defaultRetryPolicy, type RetryPolicy } from "./retryPolicy.js";
 import { searchRepo } from "./searchRepo.js";
-import { rm } from "node:fs/promises";
 
 export interface DownloadOptions {
   /** Defaults to the global fetch. */
@@ -336,72 +336,18 @@ export class DownloadService {
     id: string,
     options: { signal?: AbortSignal; onProgress?: (packet: DownloadProgress) => void } = {},
   ): Promise<PulledModel> {
-    return new Promise<PulledModel>((resolve, reject) => {
-      let settled = false;
-      let poll: NodeJS.Timeout | null = null;
-      const finish = (action: () => void): void => {
-        if (settled) {
-          return;
-        }
-        settled = true;
-        unsubscribe();
-        if (poll !== null) {
-          clearInterval(poll);
-        }
-        options.signal?.removeEventListener("abort", onAbort);
-        action();
-      };
-      const onRecords = (records: DownloadRecord[]): void => {
-        const record = records.find((r) => r.id === id);
-        if (record === undefined) {
-          finish(() =>
-            reject(new AppError("not_found", "The download was removed from the list.")),
-          );
-          return;
-        }
-        try {
-          options.onProgress?.(toProgress(record));
-        } catch {
-          // A broken progress callback must not stop the download.
-        }
-        if (record.state === "done" && record.modelId !== null) {
-          const model = this.library.get(record.modelId);
-          finish(() => resolve({ ...model, verified: true, checksum: record.checksum }));
-        } else if (record.state === "failed") {
-          const error = record.error ?? {
-            code: "internal" as const,
-            message: "The download failed.",
-          };
-          finish(() => reject(AppError.fromData(error)));
-        } else if (record.state === "cancelled") {
-          finish(() => reject(new AppError("cancelled", "Cancelled.")));
-        } else if (record.state === "paused" && !this.active.has(id)) {
-          finish(() =>
-            reject(
-              new AppError(
-                "cancelled",
-                `The download of ${record.title} was paused.`,
-                "Resume it to continue; the data received so far is kept.",
-              ),
-            ),
-          );
-        }
-      };
-      const onAbort = (): void => {
-        void this.cancel(id).catch(() => undefined);
-        finish(() => reject(new AppError("cancelled", "Cancelled.")));
-      };
-      const unsubscribe = this.changed.subscribe(onRecords);
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      // Another process may be running it: its progress reaches this one through the database.
-      poll = setInterval(() => {
-        if (!this.active.has(id)) {
-          this.publish();
-        }
-      }, 500);
-      poll.unref();
-      onRecords(this.records());
-    });
+    return followDownload(
+      {
+        changed: this.changed,
+        records: () => this.records(),
+        isLocal: (downloadId) => this.active.has(downloadId),
+        refresh: () => this.publish(),
+        cancel: (downloadId) => this.cancel(downloadId),
+        model: (modelId) => this.library.get(modelId),
+      },
+      id,
+      options,
+    );
   }
 
   /** Resolves once the downloads stopped by dispose() have flushed what they received. */
@@ -630,18 +576,4 @@ export class DownloadService {
     }, 1000);
     this.ticker.unref();
   }
-}
-
-function toProgress(record: DownloadRecord): DownloadProgress {
-  return {
-    id: record.id,
-    phase: record.state,
-    fraction: record.fraction,
-    bytes: record.receivedBytes,
-    totalBytes: record.totalBytes,
-    bytesPerSecond: record.bytesPerSecond,
-    etaSeconds: record.etaSeconds,
-    retryInSeconds: record.retryInSeconds,
-    detail: record.detail,
-  };
 }
