@@ -3,8 +3,12 @@ import { open, type FileHandle } from "node:fs/promises";
 /** Where downloaded bytes go; tests swap in one that fills the disk. */
 export interface PartWriter {
   write(chunk: Uint8Array): Promise<void>;
-  /** Flushes to disk and closes. */
-  close(): Promise<void>;
+  /**
+   * Closes; `durable` first flushes to the disk itself (fsync), as a finished file must be before
+   * it is registered. An interrupted transfer skips that: a resume trusts only the file's size,
+   * and the sha256 check catches a tail a power cut may have left unwritten.
+   */
+  close(durable: boolean): Promise<void>;
 }
 
 /** Opens `path` to write from byte `offset` on, dropping anything stored past it. */
@@ -28,9 +32,11 @@ export const openFileWriter: OpenWriter = async (path, offset) => {
         position += bytesWritten;
       }
     },
-    async close() {
+    async close(durable) {
       try {
-        await file.datasync();
+        if (durable) {
+          await file.datasync();
+        }
       } finally {
         await file.close();
       }

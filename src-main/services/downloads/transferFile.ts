@@ -167,21 +167,33 @@ export async function transferFile(
     let pendingBytes = 0;
     let written = received;
     let lastFlush = Date.now();
+    let finished = false;
+    /** One block is written while the next arrives, so the disk and the network overlap. */
+    let inFlight: Promise<void> | null = null;
+    const settle = async (): Promise<void> => {
+      const writing = inFlight;
+      inFlight = null;
+      try {
+        await writing;
+      } catch (error) {
+        await forgetUnwritten();
+        throw asDiskFullError(error, request.partialPath);
+      }
+    };
     const flush = async (): Promise<void> => {
       lastFlush = Date.now();
+      await settle();
       if (writer === null || pendingBytes === 0) {
         return;
       }
       const block = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      try {
-        await writer.write(block);
-      } catch (error) {
-        await forgetUnwritten();
-        throw asDiskFullError(error, request.partialPath);
-      }
-      written += block.length;
+      inFlight = writer.write(block).then(() => {
+        written += block.length;
+      });
+      // Awaited by the next flush; this only keeps Node from calling it unhandled meanwhile.
+      inFlight.catch(() => undefined);
     };
     try {
       const headers: Record<string, string> = {
@@ -268,6 +280,7 @@ export async function transferFile(
       if (total !== null && received < total) {
         throw new RetryableError(`the connection closed after ${received} of ${total} bytes`);
       }
+      finished = true;
     } finally {
       clearTimeout(timer);
       signal.removeEventListener("abort", onOuterAbort);
@@ -282,7 +295,8 @@ export async function transferFile(
       }
       try {
         await flush();
-        await writer.close();
+        await settle();
+        await writer.close(finished);
         writer = null;
       } catch (error) {
         await forgetUnwritten();

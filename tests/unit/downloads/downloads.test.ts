@@ -129,7 +129,7 @@ describe("downloads from a URL", () => {
           await real.write(chunk);
           written += chunk.length;
         },
-        close: () => real.close(),
+        close: (durable) => real.close(durable),
       };
     };
     app = await openApp(temp.dir, server.url, { openWriter: fillingWriter });
