@@ -87,6 +87,7 @@ export class DownloadService {
   private lastPublish = 0;
   private publishTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> = Promise.resolve();
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Database,
@@ -115,18 +116,12 @@ export class DownloadService {
 
   /** At start-up: downloads whose process is gone go back to the queue, their data kept. */
   recoverInterrupted(): number {
-    const count = requeueInterrupted(this.db, this.options.now(), (pid) => {
-      if (pid === null || pid === process.pid) {
-        // This process is just starting, so nothing here is running yet.
-        return true;
-      }
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch (error) {
-        return (error as NodeJS.ErrnoException).code === "ESRCH";
-      }
-    });
+    // This process is just starting, so nothing it owns is running yet.
+    const count = requeueInterrupted(
+      this.db,
+      this.options.now(),
+      (pid) => pid === null || pid === process.pid || processIsGone(pid),
+    );
     this.publish();
     return count;
   }
@@ -138,6 +133,7 @@ export class DownloadService {
   start(only?: string): void {
     if (only === undefined) {
       this.allowAll = true;
+      this.startSweeper();
     } else {
       this.allowed.add(only);
     }
@@ -372,6 +368,9 @@ export class DownloadService {
     if (this.ticker !== null) {
       clearInterval(this.ticker);
     }
+    if (this.sweeper !== null) {
+      clearInterval(this.sweeper);
+    }
     if (this.publishTimer !== null) {
       clearTimeout(this.publishTimer);
     }
@@ -561,6 +560,36 @@ export class DownloadService {
     }, wait);
   }
 
+  /**
+   * While the queue runs here (the app, `lowbit serve`), downloads that another process runs
+   * (`lowbit models pull`) are watched: their progress is shown, and if that process dies its
+   * download comes back to this queue instead of staying "running" until the next start.
+   */
+  private startSweeper(): void {
+    if (this.sweeper !== null) {
+      return;
+    }
+    this.sweeper = setInterval(() => {
+      if (this.closed) {
+        return;
+      }
+      const foreign = listDownloads(this.db).filter(
+        (d) => d.state === "running" && !this.active.has(d.id),
+      );
+      if (foreign.length === 0) {
+        return;
+      }
+      requeueInterrupted(
+        this.db,
+        this.options.now(),
+        (pid) => pid !== process.pid && (pid === null || processIsGone(pid)),
+      );
+      this.publish();
+      this.pump();
+    }, 2000);
+    this.sweeper.unref();
+  }
+
   /** Once a second while anything runs, so rates fall during a stall and retry countdowns tick. */
   private startTicker(): void {
     if (this.ticker !== null) {
@@ -575,5 +604,15 @@ export class DownloadService {
       this.publish();
     }, 1000);
     this.ticker.unref();
+  }
+}
+
+/** Whether no process has this id any more (it crashed or was killed). */
+function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
 }

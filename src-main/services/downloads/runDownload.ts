@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Database } from "better-sqlite3";
@@ -12,6 +13,7 @@ import {
 } from "../storage/queries/downloads.js";
 import { findModelBySha256 } from "../storage/queries/models.js";
 import type { LiveDownload } from "./downloadRecord.js";
+import { freeFileNames } from "./fileNames.js";
 import type { OpenWriter } from "./partWriter.js";
 import type { RetryPolicy } from "./retryPolicy.js";
 import { transferFile, type HashState } from "./transferFile.js";
@@ -81,9 +83,15 @@ export async function runDownload(
   if (sha256 === null || sha256 === undefined) {
     throw new AppError("internal", `The download of ${stored.title} finished without a checksum.`);
   }
-  const parts = done.files.map((f) => ({
+  const folder = path.dirname(done.files[0]!.partialPath);
+  let names = done.files.map((f) => f.fileName);
+  if (names.some((name) => existsSync(path.join(folder, name)))) {
+    // A file took the name while this downloaded (an import, say): never overwrite it.
+    names = freeFileNames(folder, names, new Set());
+  }
+  const parts = done.files.map((f, i) => ({
     from: f.partialPath,
-    to: path.join(path.dirname(f.partialPath), f.fileName),
+    to: path.join(folder, names[i] ?? f.fileName),
   }));
   try {
     const model = await deps.library.registerVerified({

@@ -1,5 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Lowbit } from "../../../src-main/services/lowbit.js";
@@ -273,6 +274,31 @@ describe("downloads from a URL", () => {
     expect(readFileSync(model.path).equals(models[13]!)).toBe(true);
     const lastTry = server.requests("/files/changing.gguf").at(-1)!;
     expect(lastTry.status).toBe(200);
+  });
+
+  it("never overwrites a file that took its name while it downloaded", async () => {
+    const url = server.addFile("taken.gguf", { bytes: models[15]!, bytesPerSecond: 1_000_000 });
+    const added = await app.downloads.add({ source: url });
+    await waitForRecord(app, added.id, (d) => d.receivedBytes > 0);
+    const theirs = path.join(temp.dir, "models", "taken.gguf");
+    writeFileSync(theirs, "someone else's file");
+    const model = await app.downloads.waitFor(added.id);
+    expect(model.path).toBe(path.join(temp.dir, "models", "taken-1.gguf"));
+    expect(readFileSync(theirs, "utf8")).toBe("someone else's file");
+  });
+
+  it("takes over a download whose process died while the queue runs", async () => {
+    const bytes = models[16]!;
+    const url = server.addFile("orphan.gguf", { bytes });
+    const added = await app.downloads.add({ source: url });
+    await app.downloads.pause(added.id);
+    // As if `lowbit models pull` had claimed it and then been killed.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    app.db
+      .prepare("UPDATE downloads SET state = 'running', owner_pid = ? WHERE id = ?")
+      .run(dead, added.id);
+    const model = await app.downloads.waitFor(added.id);
+    expect(readFileSync(model.path).equals(bytes)).toBe(true);
   });
 
   it("says what is wrong with a bad address, before queueing anything", async () => {
