@@ -5,7 +5,7 @@ import type { Database } from "better-sqlite3";
 import { AppError, type Model, type Settings } from "../../contract/index.js";
 import { Signal } from "../../rpc/signal.js";
 import type { LowbitPaths } from "../config/paths.js";
-import { splitSetPaths } from "../gguf/splitGguf.js";
+import { splitCount, splitSetPaths } from "../gguf/splitGguf.js";
 import type { LoadRequest } from "../runtime/modelRuntime.js";
 import type { SettingsService } from "../settings/settingsService.js";
 import {
@@ -129,6 +129,16 @@ export class LibraryService {
     const from = path.resolve(params.path);
     ctx.progress?.({ phase: "checking", fraction: 0 });
     const inspected = await inspectModelFile(from);
+    const parts = splitCount(inspected.file);
+    if (parts > 1 && !params.link) {
+      // Copying only the first part would register a model llama.cpp cannot open.
+      throw new AppError(
+        "unsupported",
+        `${path.basename(from)} is the first of the ${parts} files of a split model, which ` +
+          "Lowbit cannot copy into its library yet.",
+        "Import it with “link” to use the parts where they are.",
+      );
+    }
     const existingAtPath = findModelByPath(this.db, from);
     if (existingAtPath !== undefined) {
       throw alreadyThere(existingAtPath);
