@@ -254,6 +254,7 @@ export class DownloadService {
   /** Stops a download and keeps its data; a queued one just waits until resumed. */
   async pause(id: string): Promise<DownloadRecord> {
     const stored = this.require(id);
+    this.refuseForeign(stored);
     if (this.active.has(id)) {
       await this.stop(id, "pause");
     } else if (stored.state === "queued") {
@@ -262,6 +263,7 @@ export class DownloadService {
       throw new AppError(
         "invalid_params",
         `The download of ${stored.title} is ${stored.state}; only a queued or running one can be paused.`,
+        stored.state === "failed" ? "Press Retry to resume it, or Cancel to delete it." : undefined,
       );
     }
     this.publish();
@@ -295,6 +297,7 @@ export class DownloadService {
         "Remove the model from the library to delete it.",
       );
     }
+    this.refuseForeign(stored);
     if (this.active.has(id)) {
       await this.stop(id, "cancel");
     } else if (stored.state !== "cancelled") {
@@ -497,6 +500,17 @@ export class DownloadService {
     for (const file of stored.files) {
       this.hashes.delete(file.partialPath);
       await rm(file.partialPath, { force: true });
+    }
+  }
+
+  /** Another process (`lowbit models pull`) is writing its file: only that process may stop it. */
+  private refuseForeign(stored: StoredDownload): void {
+    if (stored.state === "running" && !this.active.has(stored.id)) {
+      throw new AppError(
+        "busy",
+        `The download of ${stored.title} runs in another Lowbit process (lowbit models pull).`,
+        "Stop it there: Ctrl-C pauses it, and it can then be resumed here.",
+      );
     }
   }
 

@@ -292,6 +292,15 @@ describe("downloads from a URL", () => {
     const url = server.addFile("orphan.gguf", { bytes });
     const added = await app.downloads.add({ source: url });
     await app.downloads.pause(added.id);
+    // Another live process runs it: only that process may pause or cancel it.
+    app.db
+      .prepare("UPDATE downloads SET state = 'running', owner_pid = ? WHERE id = ?")
+      .run(process.ppid, added.id);
+    await expect(app.downloads.cancel(added.id)).rejects.toMatchObject({
+      code: "busy",
+      message: expect.stringContaining("runs in another Lowbit process"),
+    });
+    expect(app.downloads.get(added.id).detail).toBe("downloading in another Lowbit process");
     // As if `lowbit models pull` had claimed it and then been killed.
     const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
     app.db
