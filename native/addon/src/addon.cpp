@@ -36,6 +36,9 @@ Napi::Value SystemInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // At load, not in the first job: a worker pays for it while it starts, as llama-quantize does
+  // before its timer.
+  ensureLlamaInit();
   exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
   exports.Set("computeImatrix", Napi::Function::New(env, ComputeImatrix, "computeImatrix"));
   exports.Set("readImatrix", Napi::Function::New(env, ReadImatrix, "readImatrix"));

@@ -17,10 +17,22 @@ void ExclusiveNative::release() { g_busy.store(false); }
 
 NativeJob::NativeJob(Napi::Env env, const char* name, Napi::Value onProgress)
     : Napi::AsyncWorker(env, name),
-      deferred_(Napi::Promise::Deferred::New(env)),
+      settlement_(new Settlement{Napi::Promise::Deferred::New(env), {}, false, false}),
       cancel_(std::make_shared<std::atomic<bool>>(false)) {
   if (onProgress.IsFunction()) {
-    progress_ = Napi::ThreadSafeFunction::New(env, onProgress.As<Napi::Function>(), name, 0, 1);
+    progress_ = Napi::ThreadSafeFunction::New(
+        env, onProgress.As<Napi::Function>(), name, 0, 1, settlement_,
+        [](Napi::Env, void*, Settlement* settlement) {
+          if (settlement->ready) {
+            if (settlement->resolve) {
+              settlement->deferred.Resolve(settlement->value.Value());
+            } else {
+              settlement->deferred.Reject(settlement->value.Value());
+            }
+          }
+          delete settlement;
+        },
+        static_cast<void*>(nullptr));
     hasProgress_ = true;
   }
 }
@@ -29,7 +41,7 @@ NativeJob::~NativeJob() = default;
 
 Napi::Object NativeJob::Start(Napi::Env env) {
   Napi::Object handle = Napi::Object::New(env);
-  handle.Set("promise", deferred_.Promise());
+  handle.Set("promise", settlement_->deferred.Promise());
   std::shared_ptr<std::atomic<bool>> flag = cancel_;
   handle.Set("cancel", Napi::Function::New(
                            env, [flag](const Napi::CallbackInfo&) { flag->store(true); },
@@ -70,11 +82,10 @@ void NativeJob::OnOK() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   try {
-    deferred_.Resolve(Result(env));
+    Settle(Result(env), true);
   } catch (const Napi::Error& e) {
-    deferred_.Reject(e.Value());
+    Settle(e.Value(), false);
   }
-  Finish();
 }
 
 void NativeJob::OnError(const Napi::Error& error) {
@@ -82,15 +93,25 @@ void NativeJob::OnError(const Napi::Error& error) {
   Napi::HandleScope scope(env);
   Napi::Error rejection = Napi::Error::New(env, failed_ ? error_.message : error.Message());
   rejection.Set("code", Napi::String::New(env, failed_ ? error_.code : "failed"));
-  deferred_.Reject(rejection.Value());
-  Finish();
+  Settle(rejection.Value(), false);
 }
 
-void NativeJob::Finish() {
-  if (hasProgress_) {
-    progress_.Release();
-    hasProgress_ = false;
+void NativeJob::Settle(Napi::Value value, bool resolve) {
+  if (!hasProgress_) {
+    if (resolve) {
+      settlement_->deferred.Resolve(value);
+    } else {
+      settlement_->deferred.Reject(value);
+    }
+    delete settlement_;
+    return;
   }
+  // Settled by the progress function's finalizer, after its last queued packet.
+  settlement_->value = Napi::Persistent(value);
+  settlement_->resolve = resolve;
+  settlement_->ready = true;
+  hasProgress_ = false;
+  progress_.Release();
 }
 
 }  // namespace lowbit

@@ -71,12 +71,23 @@ class NativeJob : public Napi::AsyncWorker {
     void (*fill)(Napi::Env, Napi::Object&, const Packet&);
   };
 
+  /**
+   * How the promise ends, kept until the progress function is finalized: that happens only after
+   * every queued progress packet was delivered, so no packet arrives after the result.
+   */
+  struct Settlement {
+    Napi::Promise::Deferred deferred;
+    Napi::Reference<Napi::Value> value;
+    bool resolve = false;
+    bool ready = false;
+  };
+
   void Execute() override;
   void OnOK() override;
   void OnError(const Napi::Error& error) override;
-  void Finish();
+  void Settle(Napi::Value value, bool resolve);
 
-  Napi::Promise::Deferred deferred_;
+  Settlement* settlement_;
   Napi::ThreadSafeFunction progress_;
   bool hasProgress_ = false;
   std::shared_ptr<std::atomic<bool>> cancel_;
