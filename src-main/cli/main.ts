@@ -8,7 +8,11 @@ import { appVersion } from "../services/config/version.js";
 import { openLowbit, type Lowbit } from "../services/lowbit.js";
 import { chatCommand } from "./commands/chat.js";
 import { devCommand } from "./commands/dev.js";
+import { exportCommand } from "./commands/export.js";
+import { levelsCommand } from "./commands/levels.js";
 import { modelsCommand } from "./commands/models.js";
+import { quantizeCommand } from "./commands/quantize.js";
+import { runsCommand } from "./commands/runs.js";
 import { serveCommand } from "./commands/serve.js";
 import { Output } from "./output.js";
 
@@ -29,6 +33,14 @@ Commands:
   models rm <id|name> [--keep-file]     remove from the library (deletes Lowbit's own copy)
   chat <model> --prompt TEXT [--max-tokens N] [--temp T] [--seed S] [--ctx N] [--threads N]
                                         one streamed reply; the model is an id, a name or a path
+  levels <model> [--ctx N] [--kv-k T --kv-v T]
+                                        every compression level: exact size, bpw, fit, calibration
+  quantize <model> --level NAME [--imatrix auto|on|off] [--imatrix-text FILE] [--chunks N]
+       [--out PATH] [--name N] [--threads N] [--allow-requantize]
+                                        compress on this machine; the result joins the library
+  runs list [--model M] [--limit N]     compression runs, newest first (runs show <id>: one)
+  export <model|run> --out PATH [--force]
+                                        write a GGUF with provenance, PATH.sha256 and a card
   dev tiny-model --out PATH [--embd N] [--layers N] [--ff N] [--vocab N] [--type f32|f16]
                                         write a random-weight llama GGUF for tests
 
@@ -104,6 +116,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "chat":
         await chatCommand(app, args, out);
+        return 0;
+      case "levels":
+        await levelsCommand(app, args, out);
+        return 0;
+      case "quantize":
+        await quantizeCommand(app, args, out);
+        return 0;
+      case "runs":
+        await runsCommand(app, args, out);
+        return 0;
+      case "export":
+        await exportCommand(app, args, out);
         return 0;
       default:
         throw new AppError("invalid_params", `Unknown command “${command}”.`, "Run: lowbit --help");

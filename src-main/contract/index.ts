@@ -4,6 +4,7 @@
  */
 import { appEndpoints } from "./endpoints/app.js";
 import { chatEndpoints } from "./endpoints/chat.js";
+import { compressEndpoints } from "./endpoints/compress.js";
 import { downloadsEndpoints } from "./endpoints/downloads.js";
 import { jobsEndpoints } from "./endpoints/jobs.js";
 import { modelsEndpoints } from "./endpoints/models.js";
@@ -18,6 +19,7 @@ export const appContract = {
   ...settingsEndpoints,
   ...jobsEndpoints,
   ...downloadsEndpoints,
+  ...compressEndpoints,
 };
 export type AppContract = typeof appContract;
 
@@ -26,6 +28,7 @@ export * from "./errors.js";
 export * from "./wire.js";
 export * from "./endpoints/app.js";
 export * from "./endpoints/chat.js";
+export * from "./endpoints/compress.js";
 export * from "./endpoints/downloads.js";
 export * from "./endpoints/jobs.js";
 export * from "./endpoints/models.js";

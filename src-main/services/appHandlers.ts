@@ -91,5 +91,20 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
     "downloads.resume": ({ id }) => app.downloads.resume(id),
     "downloads.cancel": ({ id }) => app.downloads.cancel(id),
     "downloads.clear": ({ id }) => app.downloads.clear(id),
+
+    "compress.levels": ({ modelId, contextSize, kvTypeK, kvTypeV }) =>
+      app.compress.levels(modelId, { contextSize, kvTypeK, kvTypeV }),
+    // A quantization outlives the window that started it: runs.cancel stops it from anywhere.
+    "compress.quantize": (params, ctx) =>
+      app.compress.quantize(params, { signal: ctx.signal, progress: ctx.progress }),
+    "compress.export": (params, ctx) =>
+      app.compress.export(params, { signal: ctx.signal, progress: ctx.progress }),
+    "compress.suggestExportPath": ({ modelId }) => ({
+      path: app.compress.suggestExportPath(modelId),
+    }),
+    "runs.list": ({ modelId, limit }) => app.compress.runs.list(limit, modelId),
+    "runs.get": ({ id }) => app.compress.runs.get(id),
+    "runs.cancel": ({ id }) => ({ cancelled: app.compress.cancel(id) }),
+    "runs.changed": () => app.compress.runs.changed,
   };
 }

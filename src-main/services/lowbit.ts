@@ -3,6 +3,7 @@ import os from "node:os";
 import type { Database } from "better-sqlite3";
 import type { AppInfo } from "../contract/index.js";
 import { ChatService } from "./chat/chatService.js";
+import { CompressService } from "./compress/compressService.js";
 import { pathsFor, resourcesDir, type LowbitPaths } from "./config/paths.js";
 import { appVersion } from "./config/version.js";
 import { DownloadService, type DownloadOptions } from "./downloads/downloadService.js";
@@ -40,6 +41,7 @@ export interface Lowbit {
   readonly runtime: ModelRuntime;
   readonly chat: ChatService;
   readonly downloads: DownloadService;
+  readonly compress: CompressService;
   readonly pickModelFile: (() => Promise<string | null>) | undefined;
   info(): AppInfo;
   close(): void;
@@ -57,6 +59,15 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
   const runtime = new ModelRuntime(options.spawnWorker ?? spawnNodeWorker);
   const chat = new ChatService(db, library, runtime, settings);
   const downloads = new DownloadService(db, paths, library, settings, options.downloads);
+  // Compression runs its native work in worker processes of its own, never in the chat's.
+  const compress = new CompressService(
+    db,
+    paths.home,
+    library,
+    jobs,
+    settings,
+    options.spawnWorker ?? spawnNodeWorker,
+  );
   downloads.recoverInterrupted();
   if (options.runDownloads ?? options.shell !== "cli") {
     downloads.start();
@@ -74,6 +85,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     runtime,
     chat,
     downloads,
+    compress,
     pickModelFile: options.pickModelFile,
     info: () => ({
       version: appVersion(),
@@ -90,6 +102,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
       }
       closed = true;
       downloads.dispose();
+      compress.dispose();
       runtime.dispose();
       db.close();
     },

@@ -186,6 +186,82 @@ for (const kind of kinds) {
       expect(fractions.length).toBeGreaterThan(0);
     });
 
+    it("compress: levels, quantize with progress, runs.*, suggestExportPath and export", async () => {
+      covered
+        .add("compress.levels")
+        .add("compress.quantize")
+        .add("compress.export")
+        .add("compress.suggestExportPath")
+        .add("runs.list")
+        .add("runs.get")
+        .add("runs.cancel")
+        .add("runs.changed");
+      const [source] = await h.client.call("models.list", {});
+      const levels = await h.client.call("compress.levels", {
+        modelId: source!.id,
+        kvTypeK: "q8_0",
+      });
+      expect(levels.kvTypeK).toBe("q8_0");
+      const q8 = levels.levels.find((l) => l.level === "Q8_0")!;
+      expect(q8).toMatchObject({ available: true, needsImatrix: false, baseType: "Q8_0" });
+      await expect(
+        h.client.call("compress.levels", { modelId: source!.id, kvTypeK: "q3_k" as "q8_0" }),
+      ).rejects.toMatchObject({
+        code: "invalid_params",
+        message: expect.stringContaining("kvTypeK"),
+      });
+
+      const pushed: string[] = [];
+      const stop = h.client.subscribe("runs.changed", {}, (runs) =>
+        pushed.push(runs[0]?.status ?? "none"),
+      );
+      const phases = new Set<string>();
+      const made = await h.client.job(
+        "compress.quantize",
+        { modelId: source!.id, level: "q8_0", threads: 1 },
+        { onProgress: (p) => phases.add(p.phase) },
+      );
+      expect([...phases]).toEqual(["queued", "quantizing", "verifying", "registering"]);
+      expect(made.model.sizeBytes).toBe(q8.sizeBytes);
+      expect(made.run).toMatchObject({
+        status: "done",
+        level: "Q8_0",
+        outputModelId: made.model.id,
+      });
+      await waitFor(() => pushed.includes("done"));
+      stop();
+      expect(
+        (await h.client.call("runs.list", { modelId: made.model.id })).map((r) => r.id),
+      ).toEqual([made.run.id]);
+      expect(await h.client.call("runs.get", { id: made.run.id })).toEqual(made.run);
+      expect(await h.client.call("runs.cancel", { id: made.run.id })).toEqual({ cancelled: false });
+      await expect(h.client.call("runs.get", { id: "nope" })).rejects.toMatchObject({
+        code: "not_found",
+      });
+
+      const { path: suggested } = await h.client.call("compress.suggestExportPath", {
+        modelId: made.model.id,
+      });
+      expect(suggested).toMatch(/\.gguf$/);
+      const target = path.join(h.home, "exported.gguf");
+      const exported = await h.client.job("compress.export", { runId: made.run.id, path: target });
+      expect(exported).toMatchObject({ path: target, sizeBytes: expect.any(Number) });
+      expect(exported.provenance["lowbit.level"]).toBe("Q8_0");
+      expect(readFileSync(`${target}.sha256`, "utf8")).toContain(exported.sha256);
+      await expect(
+        h.client.job("compress.export", {
+          modelId: made.model.id,
+          runId: made.run.id,
+          path: target,
+        }),
+      ).rejects.toMatchObject({ code: "invalid_params" });
+      await expect(
+        h.client.job("compress.export", { modelId: made.model.id, path: target }),
+      ).rejects.toMatchObject({ code: "already_exists" });
+      // Leave the library as the tests below expect it: the imported model only.
+      await h.client.call("models.remove", { id: made.model.id });
+    }, 90_000);
+
     it("conversations.remove and models.remove", async () => {
       covered.add("conversations.remove").add("models.remove");
       const [conversation] = await h.client.call("conversations.list", {});

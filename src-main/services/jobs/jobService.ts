@@ -18,6 +18,8 @@ export interface JobRunContext {
   progress(fraction: number): void;
   /** The file this job writes before renaming it into place; removed if the job does not finish. */
   setPartialPath(path: string | null): void;
+  /** A job started with `{ queued: true }` calls this when its turn comes. */
+  started(): void;
 }
 
 const PERSIST_INTERVAL_MS = 500;
@@ -67,11 +69,23 @@ export class JobService {
     params: unknown,
     signal: AbortSignal | undefined,
     work: (ctx: JobRunContext) => Promise<T>,
+    options: { queued?: boolean } = {},
   ): Promise<T> {
     const id = randomUUID();
     insertJob(this.db, { id, kind, title, params, now: this.now() });
-    updateJob(this.db, id, { state: "running", fraction: 0, now: this.now() });
-    this.publish();
+    let running = false;
+    const markRunning = (): void => {
+      if (!running) {
+        running = true;
+        updateJob(this.db, id, { state: "running", fraction: 0, now: this.now() });
+        this.publish();
+      }
+    };
+    if (options.queued === true) {
+      this.publish();
+    } else {
+      markRunning();
+    }
     let partialPath: string | null = null;
     let lastPersist = 0;
     const abort = new AbortController();
@@ -92,6 +106,7 @@ export class JobService {
         partialPath = path;
         updateJob(this.db, id, { partialPath: path, now: this.now() });
       },
+      started: markRunning,
     };
     try {
       const result = await work(ctx);

@@ -14,6 +14,7 @@ import {
 } from "node-llama-cpp";
 import { AppError } from "../../contract/index.js";
 import type { Handlers, JobContext } from "../../rpc/server.js";
+import { createCompressWorkerHandlers } from "../compress/worker/compressWorkerHandlers.js";
 import { PlainTextChatWrapper } from "./plainTextChatWrapper.js";
 import { chooseThreads } from "./threads.js";
 import type { ChatTurn, WorkerContract } from "./workerContract.js";
@@ -66,6 +67,8 @@ export function createModelWorkerHandlers(): Handlers<WorkerContract> {
   };
 
   return {
+    // Quantization and calibration (native addon); the app runs them in a worker of their own.
+    ...createCompressWorkerHandlers(),
     "worker.info": async () => {
       const instance = await llama();
       return {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { job, noParams, rpc } from "../../contract/endpoint.js";
+import { compressWorkerEndpoints } from "../compress/worker/compressWorkerContract.js";
 
 /**
  * The internal contract between the app and its model worker process. node-llama-cpp runs only
@@ -60,5 +61,7 @@ export const workerContract = {
     z.object({ text: z.string() }),
     generationStatsSchema.extend({ text: z.string() }),
   ),
+  // Quantization and calibration through the native addon (services/compress/worker).
+  ...compressWorkerEndpoints,
 };
 export type WorkerContract = typeof workerContract;

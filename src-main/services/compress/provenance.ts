@@ -1,0 +1,56 @@
+import type { Model, Run } from "../../contract/index.js";
+import { appVersion } from "../config/version.js";
+import type { GgufValue } from "../gguf/ggufValues.js";
+import { addonLinkInfo } from "../native/loadAddon.js";
+
+/** The `lowbit.*` keys an exported file carries: where it came from and how it was made. */
+export type Provenance = Record<string, string | number | boolean>;
+
+export function toolVersion(): string {
+  const llama = addonLinkInfo()?.llamaCppRelease;
+  return `lowbit ${appVersion()}${llama === undefined ? "" : `; llama.cpp ${llama}`}`;
+}
+
+export function provenanceFor(model: Model, run: Run | undefined, exportedAt: string): Provenance {
+  const keys: Provenance = {
+    "lowbit.tool_version": toolVersion(),
+    "lowbit.exported_at": exportedAt,
+  };
+  if (run === undefined) {
+    keys["lowbit.bpw"] = round(model.bpw);
+    return keys;
+  }
+  keys["lowbit.run_id"] = run.id;
+  keys["lowbit.source.name"] = run.sourceName;
+  keys["lowbit.source.sha256"] = run.sourceSha256;
+  keys["lowbit.level"] = run.level;
+  keys["lowbit.bpw"] = round(run.bpw ?? model.bpw);
+  keys["lowbit.imatrix"] = run.imatrix;
+  if (run.imatrix) {
+    keys["lowbit.imatrix.dataset"] = run.imatrixDataset ?? "";
+    keys["lowbit.imatrix.text_sha256"] = run.imatrixTextSha256 ?? "";
+    keys["lowbit.imatrix.chunks"] = run.options.imatrixChunks ?? 0;
+  }
+  if (run.finishedAt !== null) {
+    keys["lowbit.quantized_at"] = run.finishedAt;
+  }
+  // Measured quality (lowbit.quality.*) joins here once the evaluation issue records it.
+  return keys;
+}
+
+/** A provenance value as typed GGUF metadata: strings, f32 numbers (u32 for counts), bools. */
+export function asGgufValue(key: string, value: string | number | boolean): GgufValue {
+  if (typeof value === "string") {
+    return { type: "string", value };
+  }
+  if (typeof value === "boolean") {
+    return { type: "bool", value };
+  }
+  return Number.isInteger(value) && !key.endsWith("bpw")
+    ? { type: "u32", value }
+    : { type: "f32", value };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e4) / 1e4;
+}
