@@ -31,8 +31,13 @@ Commands:
   models list                           the library (* marks the selected model)
   models info <id|name|path>            architecture, size, bits per weight, tensor types
   models rm <id|name> [--keep-file]     remove from the library (deletes Lowbit's own copy)
-  chat <model> --prompt TEXT [--max-tokens N] [--temp T] [--seed S] [--ctx N] [--threads N]
-                                        one streamed reply; the model is an id, a name or a path
+  chat <model> --prompt TEXT [--system TEXT] [--max-tokens N] [--temp T] [--top-p P]
+       [--top-k K] [--min-p P] [--repeat-penalty R] [--seed S] [--ctx N] [--threads N]
+       [--kv-k T] [--kv-v T] [--fa auto|on|off] [--evict none|window] [--sinks N]
+       [--window N] [--force]
+                                        one streamed reply; the model is an id, a name or a path;
+                                        KV types T: f16 q8_0 q5_1 q5_0 q4_1 q4_0 iq4_nl;
+                                        --force loads even when the memory estimate says no
   levels <model> [--ctx N] [--kv-k T --kv-v T]
                                         every compression level: exact size, bpw, fit, calibration
   quantize <model> --level NAME [--imatrix auto|on|off] [--imatrix-text FILE] [--chunks N]

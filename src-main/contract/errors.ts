@@ -15,6 +15,7 @@ export const errorCodes = [
   "model_load_failed",
   "worker_crashed",
   "no_model_loaded",
+  "insufficient_memory",
   "busy",
   "cancelled",
   "disk_full",

@@ -7,6 +7,7 @@ import { chatEndpoints } from "./endpoints/chat.js";
 import { compressEndpoints } from "./endpoints/compress.js";
 import { downloadsEndpoints } from "./endpoints/downloads.js";
 import { jobsEndpoints } from "./endpoints/jobs.js";
+import { kvEndpoints } from "./endpoints/kv.js";
 import { modelsEndpoints } from "./endpoints/models.js";
 import { runtimeEndpoints } from "./endpoints/runtime.js";
 import { settingsEndpoints } from "./endpoints/settings.js";
@@ -16,6 +17,7 @@ export const appContract = {
   ...modelsEndpoints,
   ...chatEndpoints,
   ...runtimeEndpoints,
+  ...kvEndpoints,
   ...settingsEndpoints,
   ...jobsEndpoints,
   ...downloadsEndpoints,
@@ -31,6 +33,7 @@ export * from "./endpoints/chat.js";
 export * from "./endpoints/compress.js";
 export * from "./endpoints/downloads.js";
 export * from "./endpoints/jobs.js";
+export * from "./endpoints/kv.js";
 export * from "./endpoints/models.js";
 export * from "./endpoints/runtime.js";
 export * from "./endpoints/settings.js";

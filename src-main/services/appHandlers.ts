@@ -46,6 +46,10 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
     "conversations.create": (values) => app.chat.create(values),
     "conversations.rename": ({ id, title }) => app.chat.rename(id, title),
     "conversations.remove": ({ id }) => ({ removed: app.chat.remove(id) }),
+    "conversations.setSystemPrompt": ({ id, systemPrompt }) =>
+      app.chat.setSystemPrompt(id, systemPrompt),
+    "conversations.search": ({ query }) => app.chat.search(query),
+    "conversations.export": ({ id, format }) => app.chat.export(id, format),
     // Closing the window or reloading the page stops a reply, as the stop button does.
     "chat.send": ({ conversationId, text }, ctx) =>
       app.chat.send(conversationId, text, {
@@ -57,17 +61,30 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
         signal: AbortSignal.any([ctx.signal, ctx.disconnected]),
         progress: ctx.progress,
       }),
+    "chat.edit": ({ conversationId, messageId, text }, ctx) =>
+      app.chat.edit(conversationId, messageId, text, {
+        signal: AbortSignal.any([ctx.signal, ctx.disconnected]),
+        progress: ctx.progress,
+      }),
 
     "runtime.state": () => app.runtime.state,
-    "runtime.load": async ({ modelId }, ctx) => {
+    "runtime.load": async ({ modelId, force }, ctx) => {
       const model = app.library.get(modelId);
       const request = await app.library.prepareLoad(model, app.settings.get());
       return app.runtime.load(request, {
         signal: ctx.signal,
+        force,
         onProgress: (fraction) => ctx.progress({ fraction }),
       });
     },
     "runtime.unload": () => app.runtime.unload(),
+    "runtime.memory": () => app.runtime.memory,
+    "runtime.estimate": ({ modelId, contextSize, kv }) =>
+      app.kv.estimate(modelId, { contextSize, kv }),
+
+    "kv.capabilities": ({ modelId }) => app.kv.capabilities(modelId),
+    "kv.apply": (params, ctx) =>
+      app.kv.apply(params, { signal: ctx.signal, onProgress: ctx.progress }),
 
     "settings.get": () => app.settings.get(),
     "settings.set": ({ patch }) => app.settings.set(patch),

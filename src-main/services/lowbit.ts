@@ -9,6 +9,7 @@ import { appVersion } from "./config/version.js";
 import { DownloadService, type DownloadOptions } from "./downloads/downloadService.js";
 import { JobService } from "./jobs/jobService.js";
 import { LibraryService } from "./library/libraryService.js";
+import { KvService } from "./runtime/kvService.js";
 import { ModelRuntime } from "./runtime/modelRuntime.js";
 import { spawnNodeWorker, type WorkerSpawner } from "./runtime/workerProcess.js";
 import { SettingsService } from "./settings/settingsService.js";
@@ -40,6 +41,7 @@ export interface Lowbit {
   readonly library: LibraryService;
   readonly runtime: ModelRuntime;
   readonly chat: ChatService;
+  readonly kv: KvService;
   readonly downloads: DownloadService;
   readonly compress: CompressService;
   readonly pickModelFile: (() => Promise<string | null>) | undefined;
@@ -58,6 +60,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
   const library = new LibraryService(db, paths, settings, resourcesDir());
   const runtime = new ModelRuntime(options.spawnWorker ?? spawnNodeWorker);
   const chat = new ChatService(db, library, runtime, settings);
+  const kv = new KvService(library, runtime, settings, chat);
   const downloads = new DownloadService(db, paths, library, settings, options.downloads);
   // Compression runs its native work in worker processes of its own, never in the chat's.
   const compress = new CompressService(
@@ -84,6 +87,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     library,
     runtime,
     chat,
+    kv,
     downloads,
     compress,
     pickModelFile: options.pickModelFile,

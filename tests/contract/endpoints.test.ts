@@ -6,6 +6,7 @@ import {
   type DownloadRecord,
   type GenerationProgress,
   type JobRecord,
+  type MemorySnapshot,
   type RuntimeState,
   type Settings,
 } from "../../src-main/contract/index.js";
@@ -184,6 +185,100 @@ for (const kind of kinds) {
       expect(state.status).toBe("ready");
       expect(state.model?.id).toBe(model.id);
       expect(fractions.length).toBeGreaterThan(0);
+    });
+
+    it("chat.edit, conversations.setSystemPrompt, conversations.search and conversations.export", async () => {
+      covered
+        .add("chat.edit")
+        .add("conversations.setSystemPrompt")
+        .add("conversations.search")
+        .add("conversations.export");
+      const conversation = await h.client.call("conversations.create", {
+        systemPrompt: "Be brief.",
+      });
+      expect(conversation.systemPrompt).toBe("Be brief.");
+      const sent = await h.client.job("chat.send", {
+        conversationId: conversation.id,
+        text: "Zebra crossing",
+      });
+      const edited = await h.client.job("chat.edit", {
+        conversationId: conversation.id,
+        messageId: sent.userMessage.id,
+        text: "Zebra stripes",
+      });
+      expect(edited.userMessage).toMatchObject({
+        id: sent.userMessage.id,
+        content: "Zebra stripes",
+      });
+      const stored = await h.client.call("conversations.get", { id: conversation.id });
+      expect(stored.messages.map((m) => m.id)).toEqual([
+        sent.userMessage.id,
+        edited.assistantMessage.id,
+      ]);
+      const cleared = await h.client.call("conversations.setSystemPrompt", {
+        id: conversation.id,
+        systemPrompt: "",
+      });
+      expect(cleared.systemPrompt).toBe("");
+      const hits = await h.client.call("conversations.search", { query: "ZEBRA" });
+      expect(hits.map((hit) => hit.conversation.id)).toEqual([conversation.id]);
+      expect(hits[0]?.snippet).toContain("Zebra stripes");
+      const markdown = await h.client.call("conversations.export", {
+        id: conversation.id,
+        format: "markdown",
+      });
+      expect(markdown.content).toContain("## You\n\nZebra stripes");
+      await expect(
+        h.client.call("conversations.export", {
+          id: conversation.id,
+          format: "pdf" as "markdown",
+        }),
+      ).rejects.toMatchObject({ code: "invalid_params" });
+    });
+
+    it("kv.capabilities, runtime.estimate, kv.apply and runtime.memory; runtime.load refuses, then forces", async () => {
+      covered.add("kv.capabilities").add("kv.apply").add("runtime.estimate").add("runtime.memory");
+      const snapshots: Array<MemorySnapshot | null> = [];
+      const stop = h.client.subscribe("runtime.memory", {}, (m) => snapshots.push(m));
+      const caps = await h.client.call("kv.capabilities", {});
+      expect(caps.backend).toBe("cpu");
+      expect(caps.types.find((t) => t.type === "q8_0")).toMatchObject({ available: true });
+      expect(caps.model).toMatchObject({ layers: 2, headDimK: 64 });
+      const model = (await h.client.call("models.list", {}))[0]!;
+      const settings = await h.client.call("settings.get", {});
+      const q8 = { ...settings["runtime.kv"], k: "q8_0" as const, v: "q8_0" as const };
+      const estimate = await h.client.call("runtime.estimate", { modelId: model.id, kv: q8 });
+      expect(estimate).toMatchObject({ fits: true, kv: { k: "q8_0", v: "q8_0" } });
+      const [conversation] = await h.client.call("conversations.list", {});
+      const phases = new Set<string>();
+      const applied = await h.client.job(
+        "kv.apply",
+        { conversationId: conversation!.id, contextSize: 512, kv: q8 },
+        { onProgress: (p) => phases.add(p.phase) },
+      );
+      expect(applied).toMatchObject({ applied: true, after: { k: "q8_0", v: "q8_0" } });
+      expect(applied.after!.kvBytes / applied.before!.kvBytes).toBeCloseTo(34 / 64, 6);
+      expect(phases.has("ingesting")).toBe(true);
+      await waitFor(() => snapshots.at(-1)?.kv.allocatedBytes === applied.after!.kvBytes);
+      await expect(
+        h.client.job("kv.apply", {
+          conversationId: null,
+          contextSize: 512,
+          kv: { ...q8, flashAttention: "off" },
+        }),
+      ).rejects.toMatchObject({
+        code: "invalid_params",
+        message: expect.stringMatching(/flash attention/),
+      });
+
+      await h.client.call("settings.set", { patch: { "runtime.memoryLimit": 1024 } });
+      await expect(h.client.job("runtime.load", { modelId: model.id })).rejects.toMatchObject({
+        code: "insufficient_memory",
+      });
+      const forced = await h.client.job("runtime.load", { modelId: model.id, force: true });
+      expect(forced.status).toBe("ready");
+      await h.client.call("settings.set", { patch: { "runtime.memoryLimit": null } });
+      stop();
     });
 
     it("compress: levels, quantize with progress, runs.*, suggestExportPath and export", async () => {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kvSettingsDefaults } from "../../src-main/contract/index.js";
 import { writeTinyModel } from "../../src-main/services/gguf/tinyModel.js";
 import { ModelRuntime } from "../../src-main/services/runtime/modelRuntime.js";
 import { spawnNodeWorker } from "../../src-main/services/runtime/workerProcess.js";
@@ -27,7 +28,13 @@ describe("a model that aborts llama.cpp", () => {
   it("crashes only the worker; the runtime reports why and loads a good model on retry", async () => {
     const runtime = new ModelRuntime(spawnNodeWorker);
     try {
-      const request = { contextSize: 256, threads: 1, plainText: true };
+      const request = {
+        contextSize: 256,
+        threads: 1,
+        plainText: true,
+        kv: kvSettingsDefaults,
+        memoryLimit: null,
+      };
       const failure = await runtime
         .load({ ...request, model: { id: "bad", name: "bad", path: aborting } })
         .then(
@@ -51,7 +58,18 @@ describe("a model that aborts llama.cpp", () => {
       });
       expect(state.status).toBe("ready");
       const reply = await runtime.generate(
-        { turns: [{ role: "user", content: "Hi" }], maxTokens: 4, temperature: 0, seed: 1 },
+        {
+          input: { kind: "chat", system: null, turns: [{ role: "user", content: "Hi" }] },
+          sampling: {
+            maxTokens: 4,
+            temperature: 0,
+            topP: 1,
+            topK: 0,
+            minP: 0,
+            repeatPenalty: 1,
+            seed: 1,
+          },
+        },
         { onText: () => undefined },
       );
       expect(reply.tokens).toBeGreaterThan(0);

@@ -6,26 +6,48 @@ import {
   type GenerationProgress,
   type Message,
   type MessageStats,
+  type SearchHit,
+  type Settings,
 } from "../../contract/index.js";
 import type { LibraryService } from "../library/libraryService.js";
 import type { ModelRuntime } from "../runtime/modelRuntime.js";
+import type { ConversationInput, Sampling } from "../runtime/workerContract.js";
 import type { SettingsService } from "../settings/settingsService.js";
 import {
   deleteConversation,
   deleteMessage,
+  deleteMessagesAfter,
   getConversation,
   insertConversation,
   insertMessage,
   listConversations,
   listMessages,
+  searchConversations,
+  setSystemPrompt,
   updateConversation,
+  updateMessageContent,
 } from "../storage/queries/conversations.js";
+import { exportConversation, type ExportedConversation } from "./exportConversation.js";
+import { snippetAround } from "./searchSnippet.js";
 
 export const NEW_CHAT_TITLE = "New chat";
 
 export interface GenerationContext {
   signal: AbortSignal;
   progress(packet: GenerationProgress): void;
+}
+
+/** The sampling settings a reply uses. */
+export function samplingFrom(settings: Settings): Sampling {
+  return {
+    maxTokens: settings["chat.maxTokens"],
+    temperature: settings["chat.temperature"],
+    topP: settings["chat.topP"],
+    topK: settings["chat.topK"],
+    minP: settings["chat.minP"],
+    repeatPenalty: settings["chat.repeatPenalty"],
+    seed: settings["chat.seed"],
+  };
 }
 
 /**
@@ -53,6 +75,7 @@ export class ChatService {
   create(values: {
     modelId?: string | null | undefined;
     title?: string | undefined;
+    systemPrompt?: string | undefined;
   }): Conversation {
     const id = randomUUID();
     const modelId = values.modelId ?? this.settings.get()["library.selectedModelId"];
@@ -63,6 +86,7 @@ export class ChatService {
       id,
       title: values.title?.trim() || NEW_CHAT_TITLE,
       modelId: modelId ?? null,
+      systemPrompt: values.systemPrompt ?? this.settings.get()["chat.systemPrompt"],
       now: this.now(),
     });
     return this.require(id);
@@ -74,8 +98,38 @@ export class ChatService {
     return this.require(id);
   }
 
+  setSystemPrompt(id: string, systemPrompt: string): Conversation {
+    this.require(id);
+    setSystemPrompt(this.db, id, systemPrompt, this.now());
+    return this.require(id);
+  }
+
   remove(id: string): boolean {
     return deleteConversation(this.db, id);
+  }
+
+  search(query: string): SearchHit[] {
+    const q = query.trim();
+    return searchConversations(this.db, q).map((match) => ({
+      conversation: this.require(match.conversationId),
+      snippet: match.content === null ? "title" : snippetAround(match.content, q),
+      matches: match.matches,
+    }));
+  }
+
+  export(id: string, format: "markdown" | "json"): ExportedConversation {
+    const { conversation, messages } = this.get(id);
+    const names = new Map(this.library.list().map((m) => [m.id, m.name]));
+    return exportConversation(conversation, messages, format, names);
+  }
+
+  /** The conversation as the model reads it, straight from the database. */
+  input(id: string): ConversationInput {
+    const { conversation, messages } = this.get(id);
+    return {
+      system: conversation.systemPrompt === "" ? null : conversation.systemPrompt,
+      turns: messages.map((m) => ({ role: m.role, content: m.content })),
+    };
   }
 
   async send(conversationId: string, text: string, ctx: GenerationContext) {
@@ -123,6 +177,33 @@ export class ChatService {
     return { userMessage, assistantMessage };
   }
 
+  /** Edit and resend: the user's message gets the new text, what followed it goes, a reply comes. */
+  async edit(conversationId: string, messageId: string, text: string, ctx: GenerationContext) {
+    const conversation = this.require(conversationId);
+    const model = this.modelFor(conversation);
+    this.ensureIdle();
+    const message = listMessages(this.db, conversationId).find((m) => m.id === messageId);
+    if (message === undefined) {
+      throw new AppError("not_found", `No message with id ${messageId} in this conversation.`);
+    }
+    if (message.role !== "user") {
+      throw new AppError(
+        "invalid_params",
+        "Only your own messages can be edited.",
+        "Use Regenerate for a new reply.",
+      );
+    }
+    this.db.transaction(() => {
+      updateMessageContent(this.db, messageId, text);
+      deleteMessagesAfter(this.db, conversationId, messageId);
+      updateConversation(this.db, conversationId, { modelId: model.id, now: this.now() });
+    })();
+    const userMessage: Message = { ...message, content: text };
+    ctx.progress({ type: "started", userMessage });
+    const assistantMessage = await this.reply(conversationId, model.id, ctx);
+    return { userMessage, assistantMessage };
+  }
+
   private async reply(
     conversationId: string,
     modelId: string,
@@ -137,17 +218,8 @@ export class ChatService {
         onProgress: (fraction) => ctx.progress({ type: "loading", fraction }),
       });
     }
-    const turns = listMessages(this.db, conversationId).map((m) => ({
-      role: m.role,
-      content: m.content,
-    }));
     const result = await this.runtime.generate(
-      {
-        turns,
-        maxTokens: settings["chat.maxTokens"],
-        temperature: settings["chat.temperature"],
-        seed: settings["chat.seed"],
-      },
+      { input: { kind: "chat", ...this.input(conversationId) }, sampling: samplingFrom(settings) },
       { onText: (text) => ctx.progress({ type: "token", text }), signal: ctx.signal },
     );
     const stats: MessageStats = {
@@ -156,6 +228,10 @@ export class ChatService {
       promptTps: result.promptTps,
       decodeTps: result.decodeTps,
       stopReason: result.stopReason,
+      cachedTokens: result.cachedTokens,
+      droppedMessages: result.droppedMessages,
+      evictedTokens: result.evictedTokens,
+      kv: result.kv,
     };
     const assistantMessage: Message = {
       id: randomUUID(),
@@ -195,11 +271,19 @@ export class ChatService {
   }
 
   private ensureIdle(): void {
-    if (this.runtime.state.get().status === "generating") {
+    const status = this.runtime.state.get().status;
+    if (status === "generating") {
       throw new AppError(
         "busy",
         "A reply is being generated.",
         "Stop it or wait for it to finish.",
+      );
+    }
+    if (status === "loading" && this.runtime.current !== null) {
+      throw new AppError(
+        "busy",
+        "The KV cache is being rebuilt.",
+        "Wait a moment until the conversation is read back in.",
       );
     }
   }

@@ -341,6 +341,8 @@ export class LibraryService {
       contextSize: model.contextLength === null ? wanted : Math.min(wanted, model.contextLength),
       threads: settings["runtime.threads"],
       plainText: model.kind === "base" || !model.hasChatTemplate,
+      kv: settings["runtime.kv"],
+      memoryLimit: settings["runtime.memoryLimit"],
     };
   }
 

@@ -1,21 +1,40 @@
-import { AppError, type RuntimeState } from "../../contract/index.js";
+import {
+  AppError,
+  type KvCapabilities,
+  type KvSettings,
+  type MemoryEstimate,
+  type MemorySnapshot,
+  type RuntimeState,
+} from "../../contract/index.js";
 import { ContractClient } from "../../rpc/client.js";
 import { Signal } from "../../rpc/signal.js";
+import { kvSettingsProblem } from "./kvSupport.js";
+import { describeShortfall, fitEstimate } from "./memoryFit.js";
 import { describeCrash, type WorkerHandle, type WorkerSpawner } from "./workerProcess.js";
-import { workerContract, type ChatTurn, type WorkerContract } from "./workerContract.js";
+import {
+  workerContract,
+  type ConversationInput,
+  type GenerateParams,
+  type KvApplyProgressPacket,
+  type ReconfigureResult,
+  type WorkerContract,
+} from "./workerContract.js";
 
 export interface LoadRequest {
   model: { id: string; name: string; path: string };
   contextSize: number;
   threads: number;
   plainText: boolean;
+  kv: KvSettings;
+  /** Bytes the model may take ("runtime.memoryLimit"); null: what the system has free. */
+  memoryLimit: number | null;
 }
 
-export interface GenerateRequest {
-  turns: ChatTurn[];
-  maxTokens: number;
-  temperature: number;
-  seed: number | null;
+export interface LoadOptions {
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+  /** Load even when the estimate says it will not fit ("load anyway"). */
+  force?: boolean;
 }
 
 const emptyState: RuntimeState = {
@@ -24,6 +43,7 @@ const emptyState: RuntimeState = {
   loadFraction: null,
   contextSize: null,
   threads: null,
+  kv: null,
   error: null,
 };
 
@@ -35,18 +55,27 @@ interface Worker {
 }
 
 /**
- * Owns the model worker process: starts it on demand, loads models into it, streams generations,
- * and turns a crash (llama.cpp abort, OOM kill) into state the UI shows and the user can retry from.
+ * Owns the model worker process: starts it on demand, loads models into it (after checking they
+ * fit), streams generations, applies KV changes live, relays its memory gauges, and turns a crash
+ * (llama.cpp abort, OOM kill) into state the UI shows and the user can retry from.
  */
 export class ModelRuntime {
   readonly state = new Signal<RuntimeState>(emptyState);
+  /** The model process's memory; null when no model is loaded. */
+  readonly memory = new Signal<MemorySnapshot | null>(null);
   private worker: Worker | null = null;
   private loadedKey: string | null = null;
+  private loadedRequest: LoadRequest | null = null;
 
   constructor(private readonly spawn: WorkerSpawner) {}
 
   get loadedModelId(): string | null {
     return this.state.get().model?.id ?? null;
+  }
+
+  /** What is loaded now, with its settings; null when nothing is. */
+  get current(): LoadRequest | null {
+    return this.loadedKey === null ? null : this.loadedRequest;
   }
 
   /** True when `request` is what is loaded now (same model and settings). */
@@ -58,16 +87,69 @@ export class ModelRuntime {
     );
   }
 
-  async load(
-    request: LoadRequest,
-    options: { onProgress?: (fraction: number) => void; signal?: AbortSignal } = {},
-  ): Promise<RuntimeState> {
+  /** Memory the model would need with the request's context and KV types, against what is free. */
+  async estimate(request: LoadRequest): Promise<MemoryEstimate> {
+    const worker = this.ensureWorker();
+    const estimate = await worker.client.call("worker.estimate", {
+      modelPath: request.model.path,
+      contextSize: request.contextSize,
+      kv: request.kv,
+    });
+    const snapshot = this.memory.get();
+    const reclaimable =
+      snapshot === null
+        ? 0
+        : snapshot.weights.ramBytes + snapshot.kv.allocatedBytes + snapshot.computeBytes;
+    return fitEstimate(request.model.id, request.contextSize, request.kv, estimate, {
+      limitBytes: request.memoryLimit,
+      reclaimableBytes: reclaimable,
+    });
+  }
+
+  async capabilities(modelPath: string | null): Promise<KvCapabilities> {
+    return this.ensureWorker().client.call("worker.capabilities", { modelPath });
+  }
+
+  async load(request: LoadRequest, options: LoadOptions = {}): Promise<RuntimeState> {
     if (this.state.get().status === "generating") {
       throw new AppError(
         "busy",
         "A reply is being generated.",
         "Stop it or wait for it to finish.",
       );
+    }
+    const force = options.force ?? false;
+    // Settings saved some other way (settings.set) are checked too: llama.cpp must never see a
+    // KV choice its backend refuses.
+    const capabilities = await this.capabilities(request.model.path).catch(
+      async (error: unknown) => {
+        throw await this.failLoad(error, request);
+      },
+    );
+    const problem = kvSettingsProblem(request.kv, capabilities, request.contextSize);
+    if (problem !== null) {
+      const error = new AppError(
+        "invalid_params",
+        problem,
+        "Change the KV cache settings in the chat's side panel.",
+      );
+      this.state.set({ ...emptyState, model: pick(request.model), error: error.toData() });
+      throw error;
+    }
+    if (!force) {
+      // The estimate reads the file through llama.cpp too: a file that aborts it is a crash here.
+      const estimate = await this.estimate(request).catch(async (error: unknown) => {
+        throw await this.failLoad(error, request);
+      });
+      if (!estimate.fits) {
+        const error = new AppError(
+          "insufficient_memory",
+          describeShortfall(request.model.name, estimate),
+          "Lower the context size or pick a smaller KV cache type, or choose Load anyway.",
+        );
+        this.state.set({ ...emptyState, model: pick(request.model), error: error.toData() });
+        throw error;
+      }
     }
     this.loadedKey = null;
     this.state.set({
@@ -85,6 +167,8 @@ export class ModelRuntime {
           contextSize: request.contextSize,
           threads: request.threads,
           plainText: request.plainText,
+          kv: request.kv,
+          force,
         },
         {
           ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -95,27 +179,72 @@ export class ModelRuntime {
         },
       );
       this.loadedKey = loadKey(request);
+      this.loadedRequest = request;
       const state: RuntimeState = {
         status: "ready",
         model: pick(request.model),
         loadFraction: 1,
         contextSize: loaded.contextSize,
         threads: loaded.threads,
+        kv: loaded.kv,
         error: null,
       };
       this.state.set(state);
       return state;
     } catch (error) {
+      throw await this.failLoad(error, request);
+    }
+  }
+
+  /**
+   * Rebuilds the loaded context with new KV settings and re-ingests `conversation`. On failure
+   * the worker has restored the previous context, and the error says why.
+   */
+  async reconfigure(
+    request: LoadRequest,
+    conversation: ConversationInput | null,
+    options: { onProgress?: (packet: KvApplyProgressPacket) => void; signal?: AbortSignal } = {},
+  ): Promise<ReconfigureResult> {
+    const worker = this.worker;
+    const status = this.state.get().status;
+    if (worker === null || this.loadedKey === null || status !== "ready") {
+      throw new AppError(
+        status === "generating" ? "busy" : "no_model_loaded",
+        status === "generating" ? "A reply is being generated." : "No model is loaded.",
+        status === "generating" ? "Stop it first, then change the cache." : "Load a model first.",
+      );
+    }
+    this.state.update((s) => ({ ...s, status: "loading", loadFraction: null }));
+    try {
+      const result = await worker.client.job(
+        "worker.reconfigure",
+        { contextSize: request.contextSize, kv: request.kv, conversation },
+        {
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        },
+      );
+      this.loadedKey = loadKey(request);
+      this.loadedRequest = request;
+      this.state.update((s) => ({
+        ...s,
+        status: "ready",
+        loadFraction: 1,
+        contextSize: result.after.contextSize,
+        kv: result.after,
+      }));
+      return result;
+    } catch (error) {
       const appError = await this.asAppError(error, request.model.name);
       if (this.state.get().status !== "crashed") {
-        this.state.set({ ...emptyState, error: appError.toData() });
+        this.state.update((s) => ({ ...s, status: "ready" }));
       }
       throw appError;
     }
   }
 
   async generate(
-    request: GenerateRequest,
+    request: GenerateParams,
     options: { onText: (text: string) => void; signal?: AbortSignal },
   ) {
     const worker = this.worker;
@@ -135,13 +264,24 @@ export class ModelRuntime {
     }
   }
 
+  /** What the worker's cache holds now (tests and diagnostics). */
+  async inspect() {
+    const worker = this.worker;
+    if (worker === null || this.loadedKey === null) {
+      throw new AppError("no_model_loaded", "No model is loaded.", "Load a model first.");
+    }
+    return worker.client.call("worker.inspect", {});
+  }
+
   async unload(): Promise<RuntimeState> {
     const worker = this.worker;
     this.loadedKey = null;
+    this.loadedRequest = null;
     if (worker !== null && !worker.client.isClosed) {
       await worker.client.call("worker.unload", {}).catch(() => undefined);
     }
     this.state.set(emptyState);
+    this.memory.set(null);
     return emptyState;
   }
 
@@ -150,6 +290,7 @@ export class ModelRuntime {
     const worker = this.worker;
     this.worker = null;
     this.loadedKey = null;
+    this.loadedRequest = null;
     if (worker !== null) {
       worker.client.close();
       worker.handle.kill();
@@ -168,6 +309,11 @@ export class ModelRuntime {
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const worker: Worker = { handle, client, exited };
     this.worker = worker;
+    client.subscribe("worker.memory", {}, (snapshot) => {
+      if (this.worker === worker) {
+        this.memory.set(snapshot);
+      }
+    });
     handle.onExit((exit) => {
       markExited();
       if (this.worker !== worker) {
@@ -175,11 +321,21 @@ export class ModelRuntime {
       }
       this.worker = null;
       this.loadedKey = null;
+      this.loadedRequest = null;
+      this.memory.set(null);
       const error = crashError(describeCrash(handle.stderrTail(), exit));
       const model = this.state.get().model;
       this.state.set({ ...emptyState, status: "crashed", model, error: error.toData() });
     });
     return worker;
+  }
+
+  private async failLoad(error: unknown, request: LoadRequest): Promise<AppError> {
+    const appError = await this.asAppError(error, request.model.name);
+    if (this.state.get().status !== "crashed") {
+      this.state.set({ ...emptyState, error: appError.toData() });
+    }
+    return appError;
   }
 
   private async asAppError(error: unknown, modelName: string): Promise<AppError> {
@@ -225,5 +381,6 @@ function loadKey(request: LoadRequest): string {
     request.contextSize,
     request.threads,
     request.plainText,
+    request.kv,
   ]);
 }

@@ -1,30 +1,25 @@
-import { randomInt } from "node:crypto";
 import os from "node:os";
 import {
   getLlama,
-  LlamaChat,
   LlamaLogLevel,
   readGgufFileInfo,
   resolveChatWrapper,
-  type ChatHistoryItem,
-  type ChatWrapper,
   type Llama,
-  type LlamaContext,
-  type LlamaModel,
 } from "node-llama-cpp";
 import { AppError } from "../../contract/index.js";
-import type { Handlers, JobContext } from "../../rpc/server.js";
+import type { Handlers } from "../../rpc/server.js";
 import { createCompressWorkerHandlers } from "../compress/worker/compressWorkerHandlers.js";
+import { kvGeometryFromMetadata } from "./kvGeometry.js";
+import { LiveContext } from "./liveContext.js";
+import { LlamaLog } from "./llamaLog.js";
+import { MemoryMonitor } from "./memoryMonitor.js";
 import { PlainTextChatWrapper } from "./plainTextChatWrapper.js";
 import { chooseThreads } from "./threads.js";
-import type { ChatTurn, WorkerContract } from "./workerContract.js";
-
-interface Loaded {
-  model: LlamaModel;
-  context: LlamaContext;
-  chat: LlamaChat;
-  wrapper: ChatWrapper;
-}
+import type { WorkerContract } from "./workerContract.js";
+import { architectureMetadata, capabilitiesFor, estimateMemory } from "./workerEstimate.js";
+import { generate } from "./workerGenerate.js";
+import { reconfigure } from "./workerReconfigure.js";
+import type { LoadedModel, WorkerState } from "./workerState.js";
 
 /**
  * What runs inside the model worker process: node-llama-cpp, one model and one context at a time.
@@ -32,20 +27,21 @@ interface Loaded {
  */
 export function createModelWorkerHandlers(): Handlers<WorkerContract> {
   let llamaPromise: Promise<Llama> | null = null;
-  let loaded: Loaded | null = null;
   let busy: Promise<unknown> = Promise.resolve();
-
-  const llama = (): Promise<Llama> =>
-    (llamaPromise ??= getLlama({
-      build: "never",
-      gpu: gpuOption(process.env.LOWBIT_GPU),
-      logLevel: LlamaLogLevel.warn,
-      logger: (level, message) => {
-        if (level === LlamaLogLevel.error || level === LlamaLogLevel.warn) {
-          process.stderr.write(`[llama.cpp] ${message.trimEnd()}\n`);
-        }
-      },
-    }));
+  const log = new LlamaLog();
+  const state: WorkerState = {
+    log,
+    loaded: null,
+    llama: () =>
+      (llamaPromise ??= getLlama({
+        build: "never",
+        gpu: gpuOption(process.env.LOWBIT_GPU),
+        // Info level: llama.cpp prints how it resolved "auto" flash attention there.
+        logLevel: LlamaLogLevel.info,
+        logger: log.logger,
+      })),
+  };
+  const memory = new MemoryMonitor(state);
 
   // One operation at a time: a load and a generation must never overlap on the same context.
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
@@ -54,23 +50,28 @@ export function createModelWorkerHandlers(): Handlers<WorkerContract> {
     return next;
   };
 
+  const requireLoaded = (): LoadedModel => {
+    if (state.loaded === null) {
+      throw new AppError("no_model_loaded", "No model is loaded.", "Load a model first.");
+    }
+    return state.loaded;
+  };
+
   const unload = async (): Promise<boolean> => {
-    if (loaded === null) {
+    const current = state.loaded;
+    if (current === null) {
       return false;
     }
-    const current = loaded;
-    loaded = null;
-    current.chat.dispose();
-    await current.context.dispose();
+    state.loaded = null;
+    await current.live.dispose();
     await current.model.dispose();
+    await memory.refresh();
     return true;
   };
 
   return {
-    // Quantization and calibration (native addon); the app runs them in a worker of their own.
-    ...createCompressWorkerHandlers(),
     "worker.info": async () => {
-      const instance = await llama();
+      const instance = await state.llama();
       return {
         buildType: instance.buildType,
         gpu: instance.gpu,
@@ -84,10 +85,11 @@ export function createModelWorkerHandlers(): Handlers<WorkerContract> {
         await unload();
         // node-llama-cpp's own reader runs first: a file it cannot parse never reaches llama.cpp.
         const fileInfo = await readGgufFileInfo(params.modelPath, { readTensorInfo: false });
-        const instance = await llama();
+        const instance = await state.llama();
         const model = await instance.loadModel({
           modelPath: params.modelPath,
           loadSignal: ctx.signal,
+          ignoreMemorySafetyChecks: params.force,
           onLoadProgress: (fraction) =>
             ctx.progress({ fraction: Math.min(1, Math.max(0, fraction)) }),
         });
@@ -97,21 +99,38 @@ export function createModelWorkerHandlers(): Handlers<WorkerContract> {
             os.availableParallelism(),
             instance.buildType,
           );
-          const context = await model.createContext({ contextSize: params.contextSize, threads });
+          const geometry = kvGeometryFromMetadata(architectureMetadata(fileInfo));
+          const live = await LiveContext.create(
+            model,
+            geometry,
+            { contextSize: params.contextSize, threads, kv: params.kv, force: params.force },
+            log,
+          );
           const wrapper = params.plainText
             ? new PlainTextChatWrapper()
             : resolveChatWrapper(model, { fallbackToOtherWrappersOnJinjaError: true });
-          const chat = new LlamaChat({
-            contextSequence: context.getSequence(),
-            chatWrapper: wrapper,
-          });
-          loaded = { model, context, chat, wrapper };
-          const trainContext = fileInfo.architectureMetadata?.context_length;
+          const weights = await model.fileInsights
+            .estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers })
+            .catch(() => ({ cpuRam: model.size, gpuVram: 0 }));
+          state.loaded = {
+            model,
+            modelPath: params.modelPath,
+            geometry,
+            wrapper,
+            live,
+            threads,
+            vocabSize: fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 32_000,
+            flashAttentionSupported: model.fileInsights.flashAttentionSupported,
+            weights: { ramBytes: weights.cpuRam, vramBytes: weights.gpuVram },
+          };
+          await memory.refresh();
+          const trainContext = architectureMetadata(fileInfo)?.context_length;
           return {
-            contextSize: context.contextSize,
+            contextSize: live.contextSize,
             threads,
             trainContextSize: typeof trainContext === "number" ? trainContext : null,
             chatWrapper: wrapper.wrapperName,
+            kv: live.active,
           };
         } catch (error) {
           await model.dispose();
@@ -121,65 +140,35 @@ export function createModelWorkerHandlers(): Handlers<WorkerContract> {
 
     "worker.unload": () => exclusive(async () => ({ unloaded: await unload() })),
 
-    "worker.generate": (params, ctx) =>
-      exclusive(async () => {
-        if (loaded === null) {
-          throw new AppError("no_model_loaded", "No model is loaded.", "Load a model first.");
-        }
-        return generate(loaded, params, ctx);
-      }),
-  };
-}
+    "worker.reconfigure": (params, ctx) =>
+      exclusive(() => reconfigure(state, requireLoaded(), memory, params, ctx)),
 
-async function generate(
-  loaded: Loaded,
-  params: { turns: ChatTurn[]; maxTokens: number; temperature: number; seed: number | null },
-  ctx: JobContext<{ text: string }>,
-) {
-  const history: ChatHistoryItem[] = params.turns.map((turn) =>
-    turn.role === "user"
-      ? { type: "user", text: turn.content }
-      : { type: "model", response: [turn.content] },
-  );
-  history.push({ type: "model", response: [] });
-  const sequence = loaded.chat.sequence;
-  const inputBefore = sequence.tokenMeter.usedInputTokens;
-  const outputBefore = sequence.tokenMeter.usedOutputTokens;
-  const started = performance.now();
-  let firstTokenAt: number | null = null;
-  const stop = AbortSignal.any([ctx.signal, ctx.disconnected]);
-  const result = await loaded.chat.generateResponse(history, {
-    maxTokens: params.maxTokens,
-    temperature: params.temperature,
-    // node-llama-cpp's own default seed is the current second, so two regenerations within a
-    // second would repeat each other: draw a fresh one when the user asked for random.
-    seed: params.seed ?? randomInt(0, 2 ** 31 - 1),
-    signal: stop,
-    stopOnAbortSignal: true,
-    onToken: () => {
-      firstTokenAt ??= performance.now();
+    "worker.generate": (params, ctx) =>
+      exclusive(() => generate(requireLoaded(), memory, params, ctx)),
+
+    "worker.estimate": async (params) =>
+      estimateMemory(await state.llama(), params.modelPath, params),
+
+    "worker.capabilities": async ({ modelPath }) =>
+      capabilitiesFor(await state.llama(), modelPath ?? state.loaded?.modelPath ?? null, null),
+
+    "worker.memory": () => memory.snapshots,
+
+    "worker.inspect": () => {
+      const { live, model } = requireLoaded();
+      const head = live.sequence.contextTokens.slice(0, 64);
+      return {
+        cachedTokens: live.sequence.nextTokenIndex,
+        evictedTokens: live.evicted.length,
+        sinks: live.sinks,
+        window: live.window,
+        head,
+        headText: model.detokenize(head, true),
+      };
     },
-    onTextChunk: (text) => ctx.progress({ text }),
-  });
-  const finished = performance.now();
-  const promptTokens = sequence.tokenMeter.usedInputTokens - inputBefore;
-  const tokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-  const promptSeconds = ((firstTokenAt ?? finished) - started) / 1000;
-  const decodeSeconds = (finished - (firstTokenAt ?? finished)) / 1000;
-  const stopReason = result.metadata.stopReason;
-  return {
-    text: result.response,
-    promptTokens,
-    tokens,
-    promptTps: promptSeconds > 0 ? promptTokens / promptSeconds : 0,
-    // The first token's time belongs to the prompt; the rest are pure decoding.
-    decodeTps: decodeSeconds > 0 && tokens > 1 ? (tokens - 1) / decodeSeconds : 0,
-    stopReason:
-      stopReason === "abort"
-        ? ("stopped" as const)
-        : stopReason === "maxTokens"
-          ? ("maxTokens" as const)
-          : ("eos" as const),
+
+    // Quantization and calibration through the native addon (services/compress/worker).
+    ...createCompressWorkerHandlers(),
   };
 }
 

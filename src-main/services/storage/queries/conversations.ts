@@ -5,6 +5,7 @@ interface ConversationRow {
   id: string;
   title: string;
   model_id: string | null;
+  system_prompt: string;
   created_at: string;
   updated_at: string;
   message_count: number;
@@ -29,6 +30,7 @@ function conversationFromRow(row: ConversationRow): Conversation {
     id: row.id,
     title: row.title,
     modelId: row.model_id,
+    systemPrompt: row.system_prompt,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     messageCount: row.message_count,
@@ -62,11 +64,20 @@ export function getConversation(db: Database, id: string): Conversation | undefi
 
 export function insertConversation(
   db: Database,
-  values: { id: string; title: string; modelId: string | null; now: string },
+  values: { id: string; title: string; modelId: string | null; systemPrompt: string; now: string },
 ): void {
   db.prepare(
-    "INSERT INTO conversations (id, title, model_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-  ).run(values.id, values.title, values.modelId, values.now, values.now);
+    `INSERT INTO conversations (id, title, model_id, system_prompt, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(values.id, values.title, values.modelId, values.systemPrompt, values.now, values.now);
+}
+
+export function setSystemPrompt(db: Database, id: string, systemPrompt: string, now: string) {
+  db.prepare("UPDATE conversations SET system_prompt = ?, updated_at = ? WHERE id = ?").run(
+    systemPrompt,
+    now,
+    id,
+  );
 }
 
 export function updateConversation(
@@ -118,4 +129,57 @@ export function insertMessage(db: Database, message: Message): void {
 
 export function deleteMessage(db: Database, id: string): boolean {
   return db.prepare("DELETE FROM messages WHERE id = ?").run(id).changes > 0;
+}
+
+/** Changes a message's text (edit and resend). */
+export function updateMessageContent(db: Database, id: string, content: string): boolean {
+  return db.prepare("UPDATE messages SET content = ? WHERE id = ?").run(content, id).changes > 0;
+}
+
+/** Deletes the messages after `messageId` in its conversation; returns how many. */
+export function deleteMessagesAfter(db: Database, conversationId: string, messageId: string) {
+  return db
+    .prepare(
+      `DELETE FROM messages WHERE conversation_id = ?
+         AND seq > (SELECT seq FROM messages WHERE id = ? AND conversation_id = ?)`,
+    )
+    .run(conversationId, messageId, conversationId).changes;
+}
+
+export interface ConversationMatch {
+  conversationId: string;
+  /** The first matching message's text, or null when only the title matched. */
+  content: string | null;
+  matches: number;
+}
+
+/**
+ * Conversations whose title or messages contain `query` (case-insensitive for ASCII, as SQLite's
+ * LIKE is), newest first, with the first matching message and the number of matching messages.
+ */
+export function searchConversations(db: Database, query: string, limit = 50): ConversationMatch[] {
+  const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = db
+    .prepare(
+      `SELECT c.id AS conversation_id,
+         (SELECT m.content FROM messages m WHERE m.conversation_id = c.id
+            AND m.content LIKE @pattern ESCAPE '\\' ORDER BY m.seq LIMIT 1) AS content,
+         (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id
+            AND m.content LIKE @pattern ESCAPE '\\') AS matches,
+         c.title LIKE @pattern ESCAPE '\\' AS title_match
+       FROM conversations c
+       WHERE title_match OR matches > 0
+       ORDER BY c.updated_at DESC
+       LIMIT @limit`,
+    )
+    .all({ pattern, limit }) as Array<{
+    conversation_id: string;
+    content: string | null;
+    matches: number;
+  }>;
+  return rows.map((row) => ({
+    conversationId: row.conversation_id,
+    content: row.content,
+    matches: row.matches,
+  }));
 }

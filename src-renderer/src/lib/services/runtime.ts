@@ -7,7 +7,15 @@ export const runtimeService = {
   watch(listener: (state: RuntimeState) => void): () => void {
     return client().subscribe("runtime.state", {}, listener);
   },
-  load(modelId: string, onFraction: (fraction: number) => void): Promise<RuntimeState> {
-    return client().job("runtime.load", { modelId }, { onProgress: (p) => onFraction(p.fraction) });
+  load(
+    modelId: string,
+    onFraction: (fraction: number) => void,
+    force = false,
+  ): Promise<RuntimeState> {
+    return client().job(
+      "runtime.load",
+      { modelId, force },
+      { onProgress: (p) => onFraction(p.fraction) },
+    );
   },
 };

@@ -8,6 +8,7 @@ const initial: RuntimeState = {
   loadFraction: null,
   contextSize: null,
   threads: null,
+  kv: null,
   error: null,
 };
 
@@ -37,13 +38,14 @@ class RuntimeStore {
     );
   }
 
-  async load(modelId: string): Promise<void> {
+  /** `force`: load even though the memory estimate says it will not fit ("Load anyway"). */
+  async load(modelId: string, force = false): Promise<void> {
     if (this.loading) {
       return;
     }
     this.loading = true;
     try {
-      await runtimeService.load(modelId, () => undefined);
+      await runtimeService.load(modelId, () => undefined, force);
     } catch (error) {
       toasts.error(error);
     } finally {
