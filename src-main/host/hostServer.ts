@@ -7,6 +7,7 @@ import { webSocketTransport, type WebSocketLike } from "../rpc/transports/webSoc
 import { createAppHandlers } from "../services/appHandlers.js";
 import type { Lowbit } from "../services/lowbit.js";
 import { newToken, requestToken, TOKEN_COOKIE, tokenMatches } from "./auth.js";
+import { openAiRoutes, sendUnauthorized } from "./openaiRoutes.js";
 import { serveStatic } from "./staticFiles.js";
 
 export interface HostOptions {
@@ -28,14 +29,16 @@ export interface Host {
 }
 
 /**
- * `lowbit serve`: the renderer, the app contract over WebSocket and (later) the OpenAI-compatible
- * API, on 127.0.0.1 only. Every request needs the per-start token; the page gets it from the URL
- * once and then from an HttpOnly cookie, so a reload keeps working and other sites cannot read it.
+ * `lowbit serve`: the renderer, the app contract over WebSocket and the OpenAI-compatible API
+ * (`/v1`, openaiRoutes.ts), on 127.0.0.1 only. Every request needs the per-start token; the page
+ * gets it from the URL once and then from an HttpOnly cookie, so a reload keeps working and other
+ * sites cannot read it.
  */
 export async function startHost(options: HostOptions): Promise<Host> {
   const token = options.token ?? newToken();
   const log = options.log ?? (() => undefined);
   const handlers = createAppHandlers(options.app);
+  const v1 = openAiRoutes(options.app);
   let origin = "";
 
   const securityHeaders = (): Record<string, string> => ({
@@ -56,6 +59,15 @@ export async function startHost(options: HostOptions): Promise<Host> {
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", origin);
+    // The OpenAI-compatible API: the host token is its bearer token; errors are OpenAI's JSON.
+    if (url.pathname === "/v1" || url.pathname.startsWith("/v1/")) {
+      if (tokenMatches(requestToken(request, url), token)) {
+        void v1(request, response, url);
+      } else {
+        sendUnauthorized(response);
+      }
+      return;
+    }
     if (!tokenMatches(requestToken(request, url), token)) {
       response.writeHead(401, {
         "content-type": "text/plain; charset=utf-8",
