@@ -1,4 +1,4 @@
-import type { Conversation, GenerationProgress, Message } from "@contract";
+import type { Conversation, GenerationProgress, Message, SearchHit } from "@contract";
 import { client } from "../../api";
 
 export interface GenerationResult {
@@ -38,5 +38,26 @@ export const chatService = {
   },
   regenerate(conversationId: string, options: GenerationOptions): Promise<GenerationResult> {
     return client().job("chat.regenerate", { conversationId }, options);
+  },
+  /** Edit and resend: the message gets `text`, later messages go, a new reply comes. */
+  edit(
+    conversationId: string,
+    messageId: string,
+    text: string,
+    options: GenerationOptions,
+  ): Promise<GenerationResult> {
+    return client().job("chat.edit", { conversationId, messageId, text }, options);
+  },
+  setSystemPrompt(id: string, systemPrompt: string): Promise<Conversation> {
+    return client().call("conversations.setSystemPrompt", { id, systemPrompt });
+  },
+  search(query: string): Promise<SearchHit[]> {
+    return client().call("conversations.search", { query });
+  },
+  export(
+    id: string,
+    format: "markdown" | "json",
+  ): Promise<{ fileName: string; mimeType: string; content: string }> {
+    return client().call("conversations.export", { id, format });
   },
 };

@@ -1,4 +1,4 @@
-import type { Conversation, Message, Model } from "@contract";
+import type { Conversation, Message, Model, SearchHit } from "@contract";
 import { STORAGE_KEYS } from "../constants";
 import { chatService, type GenerationResult } from "../services/chat";
 import { errorData } from "../utils/errors";
@@ -28,6 +28,12 @@ class ChatStore {
   draft = $state("");
   /** Incremented to ask the composer to take focus. */
   focusRequest = $state(0);
+  /** The user message being edited (edit and resend), if any. */
+  editingId = $state<string | null>(null);
+  /** Conversation search: the query and its hits (null: not searching). */
+  searchQuery = $state("");
+  searchHits = $state.raw<SearchHit[] | null>(null);
+  private searchToken = 0;
   private openToken = 0;
 
   active: Conversation | null = $derived(
@@ -176,6 +182,83 @@ class ChatStore {
       generation.flush();
       this.generation = null;
       await this.refreshList();
+    }
+  }
+
+  /** Edit and resend: the message takes the new text, what followed it goes, a reply comes. */
+  async edit(messageId: string, text: string): Promise<void> {
+    const id = this.activeId;
+    const index = this.messages.findIndex((m) => m.id === messageId);
+    if (id === null || index < 0 || this.generation !== null || text.trim() === "") {
+      return;
+    }
+    this.editingId = null;
+    const edited = { ...this.messages[index]!, content: text };
+    this.messages = [...this.messages.slice(0, index), edited];
+    const generation = new Generation(id, "regenerate");
+    this.generation = generation;
+    try {
+      const result = await chatService.edit(id, messageId, text, {
+        signal: generation.controller.signal,
+        onProgress: (packet) => generation.apply(packet),
+      });
+      this.finish(id, result, null);
+    } catch (error) {
+      this.fail(error, id);
+    } finally {
+      generation.flush();
+      this.generation = null;
+      await this.refreshList();
+    }
+  }
+
+  async setSystemPrompt(text: string): Promise<boolean> {
+    const id = this.activeId;
+    if (id === null) {
+      return false;
+    }
+    try {
+      this.upsert(await chatService.setSystemPrompt(id, text));
+      return true;
+    } catch (error) {
+      toasts.error(error);
+      return false;
+    }
+  }
+
+  /** Searches titles and messages; an empty query ends the search. Late answers are dropped. */
+  async search(query: string): Promise<void> {
+    this.searchQuery = query;
+    const token = ++this.searchToken;
+    if (query.trim() === "") {
+      this.searchHits = null;
+      return;
+    }
+    try {
+      const hits = await chatService.search(query.trim());
+      if (token === this.searchToken) {
+        this.searchHits = hits;
+      }
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  /** Saves the open conversation as a Markdown or JSON file (a download in the browser). */
+  async export(format: "markdown" | "json"): Promise<void> {
+    if (this.activeId === null) {
+      return;
+    }
+    try {
+      const file = await chatService.export(this.activeId, format);
+      const url = URL.createObjectURL(new Blob([file.content], { type: file.mimeType }));
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = file.fileName;
+      link.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (error) {
+      toasts.error(error);
     }
   }
 
