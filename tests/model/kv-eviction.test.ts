@@ -65,6 +65,43 @@ describe("context overflow and eviction", () => {
     expect(memory.kv.usedTokens).toBe(cache.cachedTokens);
   });
 
+  it("sinks + window: a conversation goes on past the context, keeping the system prompt", async () => {
+    const evict = { policy: "window" as const, sinks: 4, window: 128 };
+    await load(evict);
+    app.settings.set({
+      "chat.maxTokens": 48,
+      "chat.temperature": 0,
+      "runtime.contextSize": 256,
+      "runtime.kv": { ...app.settings.get()["runtime.kv"], evict },
+    });
+    const system = "These are the notes of a ship's cook.";
+    const conversation = app.chat.create({ systemPrompt: system });
+    let evicted = 0;
+    for (let turn = 1; turn <= 8; turn++) {
+      const { assistantMessage } = await app.chat.send(
+        conversation.id,
+        `Day ${turn}: we cooked beans and bread for the whole crew again, and the sea was rough.`,
+        quiet,
+      );
+      expect(assistantMessage.stats!.tokens).toBeGreaterThan(0);
+      evicted = assistantMessage.stats!.evictedTokens ?? 0;
+      if (turn > 1) {
+        // Only the new message is read: the cache is reused across evictions, not re-read.
+        expect(assistantMessage.stats!.promptTokens).toBeLessThan(40);
+        expect(assistantMessage.stats!.cachedTokens).toBeGreaterThan(80);
+      }
+    }
+    // Eight turns of ~70 tokens do not fit 256: old tokens went, the start did not.
+    expect(evicted).toBeGreaterThan(200);
+    expect(app.chat.get(conversation.id).messages.at(-1)?.stats?.droppedMessages).toBeGreaterThan(
+      0,
+    );
+    const cache = await app.runtime.inspect();
+    expect(cache.cachedTokens).toBeLessThan(256);
+    expect(cache.headText).toContain(system);
+    expect(app.chat.get(conversation.id).messages).toHaveLength(16);
+  });
+
   it("no eviction: a reply stops when the context is full", async () => {
     await load({ policy: "none", sinks: 4, window: 0 });
     const result = await app.runtime.generate(
