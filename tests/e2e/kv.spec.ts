@@ -11,6 +11,33 @@ async function mib(page: Page, gauge: string): Promise<number> {
 }
 
 test.describe("live KV-cache compression", () => {
+  // First in the file: it needs a host where no model has been loaded yet.
+  test("a model over the memory limit is refused with what it needs, then loads anyway", async ({
+    page,
+    host,
+  }) => {
+    test.setTimeout(60_000);
+    await openApp(page, host);
+    await page.getByRole("button", { name: "Show KV cache & memory" }).click();
+    const limit = page.getByLabel("Memory limit for a model in MiB");
+    await limit.fill("16");
+    await limit.press("Enter");
+    await expect(page.getByTestId("load-estimate")).toContainText("Does not fit");
+    await expect(page.getByTestId("load-estimate")).toContainText("your limit is 16.0 MiB");
+
+    await send(page, "The old house on the hill was quiet");
+    const notice = page.getByTestId("runtime-error");
+    await expect(notice).toContainText(/needs about [\d.]+ MiB of RAM/);
+    await expect(notice).toContainText("your memory limit is 16.0 MiB");
+    await expect(page.getByTestId("message-user")).toHaveCount(1);
+    await notice.getByRole("button", { name: "Load anyway" }).click();
+    await expect(notice).toHaveCount(0);
+    await page.getByRole("button", { name: "Write a reply" }).click();
+    await expect(page.getByTestId("message-stats")).toBeVisible({ timeout: 45_000 });
+    await limit.fill("");
+    await limit.press("Enter");
+  });
+
   test("switching K and V types in the panel shrinks the KV gauge and keeps the conversation", async ({
     page,
     host,

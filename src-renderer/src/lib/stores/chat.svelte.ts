@@ -327,10 +327,13 @@ class ChatStore {
   }
 
   private fail(error: unknown, id: string): void {
-    // A stop while the model was still loading ends as "cancelled": not an error to show. A crash
-    // or a failed load stays in the runtime state, where the chat shows it with Retry.
+    // A stop while the model was still loading ends as "cancelled": not an error to show. A crash,
+    // a failed load or a refused one stays in the runtime state, where the chat shows it with
+    // Retry (or Load anyway).
     const { code } = errorData(error);
-    if (!["cancelled", "worker_crashed", "model_load_failed"].includes(code)) {
+    if (
+      !["cancelled", "worker_crashed", "model_load_failed", "insufficient_memory"].includes(code)
+    ) {
       toasts.error(error);
     }
     if (this.activeId === id) {
