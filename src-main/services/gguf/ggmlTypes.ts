@@ -59,10 +59,17 @@ const stockRows: readonly Row[] = [
 ];
 
 /**
- * Our own types (PTQTP, 2-bit aligned) are appended here when they land in native/ggml-ext,
- * with ids chosen away from upstream's range so a future llama.cpp cannot reuse them.
+ * Our own types, from native/ggml-ext (ids chosen away from upstream's range so a future
+ * llama.cpp cannot reuse them; native/ggml-ext/README.md says why these). Only the Lowbit
+ * extended runtime loads them.
  */
-const extensionRows: readonly Row[] = [];
+const extensionRows: readonly Row[] = [
+  [96, "PTQTP1", QK_K, 112],
+  [97, "PTQTP2", QK_K, 136],
+];
+
+/** Ids of the types only the Lowbit extended runtime knows. */
+export const extensionGgmlTypeIds: ReadonlySet<number> = new Set(extensionRows.map(([id]) => id));
 
 /** Ids llama.cpp once used and now rejects, with the reason it gives. */
 export const removedGgmlTypes: ReadonlyMap<number, string> = new Map([

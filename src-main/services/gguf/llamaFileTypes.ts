@@ -49,8 +49,16 @@ const rows: readonly (readonly [number, string, string])[] = [
   [41, "Q2_0", "Q2_0"],
 ];
 
-/** Our own file types are appended here, like our ggml types in ggmlTypes.ts. */
-const extensionRows: readonly (readonly [number, string, string])[] = [];
+/** Our own file types (native/patches add them to llama.cpp), like our types in ggmlTypes.ts. */
+const extensionRows: readonly (readonly [number, string, string])[] = [
+  [96, "PTQTP1", "PTQTP1 - 3.5 bpw dual trit-plane"],
+  [97, "PTQTP2", "PTQTP2 - 4.25 bpw dual trit-plane"],
+];
+
+/** File types only the Lowbit extended runtime can make and load. */
+export const extensionLlamaFileTypeIds: ReadonlySet<number> = new Set(
+  extensionRows.map(([id]) => id),
+);
 
 export const llamaFileTypes: readonly LlamaFileTypeInfo[] = [...rows, ...extensionRows].map(
   ([id, name, description]) => Object.freeze({ id, name, description }),

@@ -8,7 +8,8 @@ export type ModelProblemCode =
   | "missing_tensor"
   | "wrong_tensor_shape"
   | "unexpected_tensor"
-  | "nested_array";
+  | "nested_array"
+  | "needs_extended_runtime";
 
 export interface ModelProblem {
   readonly code: ModelProblemCode;

@@ -1,5 +1,6 @@
 import type { GgufFile } from "./ggufFile.js";
 import { metaString } from "./ggufMetadata.js";
+import { extensionGgmlTypeIds } from "./ggmlTypes.js";
 import { knownArchitectures } from "./knownArchitectures.js";
 import { ProblemList, type ModelValidation } from "./modelProblems.js";
 import { validateHyperparameters } from "./validateHyperparameters.js";
@@ -56,10 +57,28 @@ export function validateModel(file: GgufFile): ModelValidation {
     );
     return problems.result();
   }
+  flagExtendedTypes(file, problems);
   const strict = fullyChecked.has(arch);
   const shape = validateHyperparameters(meta, arch, strict, problems);
   if (strict && shape !== undefined) {
     validateLlamaTensors(file.tensors, shape, vocab, problems);
   }
   return problems.result();
+}
+
+/**
+ * Lowbit's own tensor types load only in the Lowbit extended runtime (llama.cpp built by the
+ * set-up with native/patches): a warning, since whether it is loaded is the runtime's call.
+ */
+function flagExtendedTypes(file: GgufFile, problems: ProblemList): void {
+  const ours = file.tensors.filter((t) => extensionGgmlTypeIds.has(t.type.id));
+  if (ours.length > 0) {
+    const names = [...new Set(ours.map((t) => t.type.name))].join(", ");
+    problems.warn(
+      "needs_extended_runtime",
+      `${ours.length} tensors are stored as ${names}, Lowbit's own type: the model needs the ` +
+        "Lowbit extended runtime, and stock llama.cpp refuses it.",
+      ours[0]!.name,
+    );
+  }
 }

@@ -6,8 +6,13 @@ import {
   ggmlTypeByName,
   ggmlTypes,
 } from "../../../src-main/services/gguf/ggmlTypes.js";
-import { removedGgmlTypes, stockGgmlTypeCount } from "../../../src-main/services/gguf/ggmlTypes.js";
 import {
+  extensionGgmlTypeIds,
+  removedGgmlTypes,
+  stockGgmlTypeCount,
+} from "../../../src-main/services/gguf/ggmlTypes.js";
+import {
+  extensionLlamaFileTypeIds,
   llamaFileTypeById,
   llamaFileTypeByName,
   llamaFileTypes,
@@ -97,7 +102,11 @@ describe.skipIf(!haveLlamaCppSource)("ggml type table against the bundled llama.
     const live = [...enumBody.matchAll(/^\s*GGML_TYPE_(\w+)\s*=\s*(\d+)/gm)];
     const removed = [...enumBody.matchAll(/^\s*\/\/\s*GGML_TYPE_(\w+)\s*=\s*(\d+)/gm)];
     const count = live.find((m) => m[1] === "COUNT");
-    expect(Number(count![2])).toBe(stockGgmlTypeCount);
+    // The source carries Lowbit's types once the set-up patched it (native/patches).
+    const patched = live.some((m) => extensionGgmlTypeIds.has(Number(m[2])));
+    expect(Number(count![2])).toBe(
+      patched ? Math.max(...extensionGgmlTypeIds) + 1 : stockGgmlTypeCount,
+    );
     for (const [, name, id] of live.filter((m) => m[1] !== "COUNT")) {
       expect(ggmlTypeById(Number(id))?.name, `GGML_TYPE_${name}`).toBe(name);
     }
@@ -105,20 +114,27 @@ describe.skipIf(!haveLlamaCppSource)("ggml type table against the bundled llama.
       expect(ggmlTypeById(Number(id)), `GGML_TYPE_${name}`).toBeUndefined();
       expect(removedGgmlTypes.get(Number(id)), `GGML_TYPE_${name}`).toContain(name);
     }
-    const stock = ggmlTypes.filter((t) => t.id < stockGgmlTypeCount);
-    expect(stock).toHaveLength(live.length - 1);
+    const listed = ggmlTypes.filter((t) => patched || !extensionGgmlTypeIds.has(t.id));
+    expect(listed).toHaveLength(live.length - 1);
   });
 
   it("matches type_traits and the block structs' static_asserts in size and block length", () => {
     const ggmlC = readLlamaCppFile("ggml/src/ggml.c");
     const traits = /type_traits\[GGML_TYPE_COUNT\] = \{([\s\S]*?)\n\};/.exec(ggmlC)![1]!;
     const entries = [...traits.matchAll(/\[GGML_TYPE_(\w+)\] = \{([\s\S]*?)\n {4}\}/g)];
-    expect(entries.length).toBe(ggmlTypes.length);
+    const patched = entries.some(([, name]) => extensionGgmlTypeIds.has(ggmlTypeByName(name!)!.id));
+    const listed = ggmlTypes.filter((t) => patched || !extensionGgmlTypeIds.has(t.id));
+    expect(entries.length).toBe(listed.length);
     for (const [, name, body] of entries) {
       const field = (f: string) => new RegExp(`\\.${f}\\s*=\\s*([^,\\n]+),`).exec(body!)![1]!;
       const ours = ggmlTypeByName(name!);
       expect(ours, name).toBeDefined();
       expect(JSON.parse(field("type_name")).toUpperCase(), name).toBe(name);
+      if (extensionGgmlTypeIds.has(ours!.id)) {
+        // Their structs live in native/ggml-ext; the C tests and the model tests check sizes.
+        expect(field("blck_size"), name).toBe("PTQTP_QK");
+        continue;
+      }
       expect(ours!.blockSize, `${name} block size`).toBe(evaluate(field("blck_size")));
       expect(ours!.quantized, `${name} is_quantized`).toBe(field("is_quantized") === "true");
       const typeSize = field("type_size");
@@ -133,7 +149,9 @@ describe.skipIf(!haveLlamaCppSource)("ggml type table against the bundled llama.
     const llamaH = readLlamaCppFile("include/llama.h");
     const enumBody = /enum llama_ftype \{([\s\S]*?)\};/.exec(llamaH)![1]!;
     const live = [...enumBody.matchAll(/^\s*LLAMA_FTYPE_(?:MOSTLY_|ALL_)(\w+)\s*=\s*(\d+)/gm)];
-    expect(live.length).toBe(llamaFileTypes.length);
+    const patched = live.some((m) => extensionLlamaFileTypeIds.has(Number(m[2])));
+    const listed = llamaFileTypes.filter((t) => patched || !extensionLlamaFileTypeIds.has(t.id));
+    expect(live.length).toBe(listed.length);
     for (const [, name, id] of live) {
       expect(llamaFileTypeById(Number(id))?.name, name).toBe(name);
     }
