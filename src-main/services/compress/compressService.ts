@@ -24,6 +24,7 @@ import { exportModel, type ExportRequest } from "./exportModel.js";
 import { LevelPlanner } from "./levelPlanner.js";
 import { freeOutputPath } from "./outputPath.js";
 import { quantizeModel, type QuantizeRequest } from "./quantizeModel.js";
+import { requireFile } from "./modelFile.js";
 import { RunsService } from "./runsService.js";
 import { TurnQueue } from "./turnQueue.js";
 
@@ -59,7 +60,7 @@ export class CompressService {
     this.calibrator = new Calibrator(path.join(home, "imatrix"));
   }
 
-  levels(
+  async levels(
     modelId: string,
     options: {
       contextSize?: number | undefined;
@@ -67,7 +68,7 @@ export class CompressService {
       kvTypeV?: LevelKvType | undefined;
     } = {},
   ): Promise<LevelsResult> {
-    const model = this.library.get(modelId);
+    const model = requireFile(this.library.get(modelId));
     const chat = this.chatKvTypes();
     return describeLevels(model, this.planner, {
       contextSize: options.contextSize ?? this.settings.get()["runtime.contextSize"],
@@ -76,7 +77,7 @@ export class CompressService {
     });
   }
 
-  quantize(
+  async quantize(
     request: QuantizeRequest,
     ctx: CompressCallContext<QuantizeProgress> = {},
   ): Promise<{ run: Run; model: Model; reused: boolean }> {
@@ -138,7 +139,7 @@ export class CompressService {
     return stop !== undefined;
   }
 
-  export(
+  async export(
     request: ExportRequest,
     ctx: CompressCallContext<{ phase: "writing" | "hashing"; fraction: number }> = {},
   ): Promise<ExportResult> {

@@ -31,6 +31,7 @@ import { machineSummary } from "./machine.js";
 import { imatrixMetadata, type ImatrixIdentity } from "./imatrixMetadata.js";
 import { freeOutputPath, validateOutputPath } from "./outputPath.js";
 import type { RunsService } from "./runsService.js";
+import { requireFile } from "./modelFile.js";
 
 export interface QuantizeRequest {
   modelId: string;
@@ -76,7 +77,7 @@ export async function quantizeModel(
   request: QuantizeRequest,
   ctx: QuantizeContext,
 ): Promise<{ run: Run; model: Model; reused: boolean }> {
-  const source = deps.library.get(request.modelId);
+  const source = requireFile(deps.library.get(request.modelId));
   const level = requireLevel(request.level);
   if (isQuantized(source) && !request.allowRequantize) {
     throw new AppError(
