@@ -1,5 +1,7 @@
 # Built by native/addon/build.mjs (the set-up step), which passes where node-llama-cpp's
-# libllama/libggml and the llama.cpp headers are: nothing here names a path.
+# libllama/libggml and the llama.cpp headers are: nothing here names a path. The libraries are
+# found relative to the addon first (a packaged app keeps both folders side by side), then at the
+# absolute path they had when it was built.
 {
   "targets": [
     {
@@ -34,6 +36,7 @@
               "<(ggml_lib)",
               "<(ggml_base_lib)",
               "-ldl",
+              "-Wl,-rpath,'$$ORIGIN/<(llama_lib_rel)'",
               "-Wl,-rpath,<(llama_lib_dir)"
             ]
           }

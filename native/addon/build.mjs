@@ -80,6 +80,7 @@ const args = [
   `--jobs=${os.availableParallelism()}`,
   `--llama_src_dir=${llamaSrc}`,
   `--llama_lib_dir=${link.libDir}`,
+  `--llama_lib_rel=${path.relative(path.join(here, "build", "Release"), link.libDir)}`,
   `--llama_lib=${link.libllama}`,
   `--ggml_lib=${link.libggml}`,
   `--ggml_base_lib=${link.libggmlBase}`,
