@@ -30,6 +30,9 @@ afterAll(async () => {
 
 describe("the levels of a tiny F16 model", () => {
   it("lists every level once, ordered by bits per weight, F16 itself unavailable", () => {
+    expect(compressionLevels.map((l) => l.name)).toEqual(
+      expect.arrayContaining(["F16", ...stockLevels]),
+    );
     expect(levels.levels.map((l) => l.level).sort()).toEqual(
       compressionLevels.map((l) => l.name).sort(),
     );
@@ -53,47 +56,51 @@ describe("the levels of a tiny F16 model", () => {
   });
 });
 
-describe.each(compressionLevels.filter((l) => l.name !== "F16").map((l) => l.name))(
-  "quantizing a tiny model to %s",
-  (name) => {
-    it("writes the planned tensor types at the promised size, and the file generates", async () => {
-      const planned = levels.levels.find((l) => l.level === name)!;
-      expect(planned.available).toBe(true);
-      const { model, run } = await h.app.compress.quantize({
-        modelId: source.id,
-        level: name,
-        imatrix: "auto",
-        imatrixChunks: 2,
-        threads: 1,
-        allowRequantize: false,
-      });
-      expect(run).toMatchObject({ status: "done", level: name, outputModelId: model.id });
-      expect(run.imatrix).toBe(planned.imatrixDefault);
-      expect(statSync(model.path).size).toBe(planned.sizeBytes);
-      expect(model.fileType).toBe(name);
-      expect(model.typeHistogram[planned.baseType]?.tensors ?? 0).toBeGreaterThan(0);
-      const produced = Object.fromEntries(
-        Object.entries(model.typeHistogram).map(([type, stats]) => [type, stats.tensors]),
-      );
-      expect(produced).toEqual(planned.tensorTypes);
+/** llama.cpp's own levels (ours, which need the extended runtime, have tests of their own). */
+const stockLevels = [
+  "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S", "IQ4_XS", "IQ4_NL", "Q4_0",
+  "Q3_K_L", "Q3_K_M", "Q3_K_S", "IQ3_M", "IQ3_S", "IQ3_XS", "IQ3_XXS", "Q2_K", "Q2_K_S", "IQ2_M",
+  "IQ2_S", "IQ2_XS", "IQ2_XXS", "IQ1_M", "IQ1_S", "TQ2_0", "TQ1_0",
+]; // prettier-ignore
 
-      const loaded = await llama.loadModel({ modelPath: model.path });
-      try {
-        const context = await loaded.createContext({ contextSize: 256, threads: 1 });
-        const tokens: Token[] = [];
-        for await (const token of context
-          .getSequence()
-          .evaluate(loaded.tokenize("The quick brown fox"), { temperature: 0 })) {
-          tokens.push(token);
-          if (tokens.length === 4) {
-            break;
-          }
-        }
-        await context.dispose();
-        expect(tokens).toHaveLength(4);
-      } finally {
-        await loaded.dispose();
-      }
+describe.each(stockLevels)("quantizing a tiny model to %s", (name) => {
+  it("writes the planned tensor types at the promised size, and the file generates", async () => {
+    const planned = levels.levels.find((l) => l.level === name)!;
+    expect(planned.available).toBe(true);
+    const { model, run } = await h.app.compress.quantize({
+      modelId: source.id,
+      level: name,
+      imatrix: "auto",
+      imatrixChunks: 2,
+      threads: 1,
+      allowRequantize: false,
     });
-  },
-);
+    expect(run).toMatchObject({ status: "done", level: name, outputModelId: model.id });
+    expect(run.imatrix).toBe(planned.imatrixDefault);
+    expect(statSync(model.path).size).toBe(planned.sizeBytes);
+    expect(model.fileType).toBe(name);
+    expect(model.typeHistogram[planned.baseType]?.tensors ?? 0).toBeGreaterThan(0);
+    const produced = Object.fromEntries(
+      Object.entries(model.typeHistogram).map(([type, stats]) => [type, stats.tensors]),
+    );
+    expect(produced).toEqual(planned.tensorTypes);
+
+    const loaded = await llama.loadModel({ modelPath: model.path });
+    try {
+      const context = await loaded.createContext({ contextSize: 256, threads: 1 });
+      const tokens: Token[] = [];
+      for await (const token of context
+        .getSequence()
+        .evaluate(loaded.tokenize("The quick brown fox"), { temperature: 0 })) {
+        tokens.push(token);
+        if (tokens.length === 4) {
+          break;
+        }
+      }
+      await context.dispose();
+      expect(tokens).toHaveLength(4);
+    } finally {
+      await loaded.dispose();
+    }
+  });
+});
