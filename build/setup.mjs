@@ -11,6 +11,13 @@ const steps = [
   ],
   ["Building the Electron glue and the interface", "npx", ["--no", "--", "electron-vite", "build"]],
 ];
+// The extended llama.cpp (our own ggml types) first: the addon must link the build getLlama()
+// picks. It never fails the set-up; without it Lowbit runs on the prebuilt binaries.
+steps.push([
+  "Building the extended llama.cpp runtime (Lowbit's types; about 5 minutes)",
+  process.execPath,
+  ["native/patches/extended-build.mjs"],
+]);
 // The quantization addon, linked against the llama.cpp libraries node-llama-cpp loads here.
 steps.push(["Building the native addon", process.execPath, ["native/addon/build.mjs"]]);
 if (existsSync("tools/starter-model/prepare-data.ts")) {

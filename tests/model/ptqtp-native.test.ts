@@ -52,7 +52,6 @@ describe("PTQTP C tests", () => {
         `-L${build!.libDir}`,
         "-lggml-cpu",
         "-lggml-base",
-        "-lggml",
         `-Wl,-rpath,${build!.libDir}`,
         "-lm",
         "-o",
