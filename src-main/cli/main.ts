@@ -13,6 +13,7 @@ import { levelsCommand } from "./commands/levels.js";
 import { modelsCommand } from "./commands/models.js";
 import { quantizeCommand } from "./commands/quantize.js";
 import { runsCommand } from "./commands/runs.js";
+import { runtimeCommand } from "./commands/runtime.js";
 import { serveCommand } from "./commands/serve.js";
 import { Output } from "./output.js";
 
@@ -46,6 +47,8 @@ Commands:
   runs list [--model M] [--limit N]     compression runs, newest first (runs show <id>: one)
   export <model|run> --out PATH [--force]
                                         write a GGUF with provenance, PATH.sha256 and a card
+  runtime                               which llama.cpp runs here; whether Lowbit's own types
+                                        (PTQTP) are in it, and if not, why
   dev tiny-model --out PATH [--embd N] [--layers N] [--ff N] [--vocab N] [--type f32|f16]
                                         write a random-weight llama GGUF for tests
 
@@ -133,6 +136,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "export":
         await exportCommand(app, args, out);
+        return 0;
+      case "runtime":
+        await runtimeCommand(app, args, out);
         return 0;
       default:
         throw new AppError("invalid_params", `Unknown command “${command}”.`, "Run: lowbit --help");

@@ -3,6 +3,7 @@
  * zod. Pure: no Node, DOM or Electron imports, so the renderer imports it too.
  */
 import { appEndpoints } from "./endpoints/app.js";
+import { capabilitiesEndpoints } from "./endpoints/capabilities.js";
 import { chatEndpoints } from "./endpoints/chat.js";
 import { compressEndpoints } from "./endpoints/compress.js";
 import { downloadsEndpoints } from "./endpoints/downloads.js";
@@ -22,6 +23,7 @@ export const appContract = {
   ...jobsEndpoints,
   ...downloadsEndpoints,
   ...compressEndpoints,
+  ...capabilitiesEndpoints,
 };
 export type AppContract = typeof appContract;
 
@@ -29,6 +31,7 @@ export * from "./endpoint.js";
 export * from "./errors.js";
 export * from "./wire.js";
 export * from "./endpoints/app.js";
+export * from "./endpoints/capabilities.js";
 export * from "./endpoints/chat.js";
 export * from "./endpoints/compress.js";
 export * from "./endpoints/downloads.js";

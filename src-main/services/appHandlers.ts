@@ -7,6 +7,7 @@ import type { Lowbit } from "./lowbit.js";
 export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
   return {
     "app.info": () => app.info(),
+    "runtime.capabilities": async () => ({ extended: await app.extendedRuntime.status() }),
     "app.pickModelFile": async () => {
       if (app.pickModelFile === undefined) {
         throw new AppError(

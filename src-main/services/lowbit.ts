@@ -9,6 +9,7 @@ import { appVersion } from "./config/version.js";
 import { DownloadService, type DownloadOptions } from "./downloads/downloadService.js";
 import { JobService } from "./jobs/jobService.js";
 import { LibraryService } from "./library/libraryService.js";
+import { ExtendedRuntimeProbe } from "./runtime/extendedProbe.js";
 import { KvService } from "./runtime/kvService.js";
 import { ModelRuntime } from "./runtime/modelRuntime.js";
 import { spawnNodeWorker, type WorkerSpawner } from "./runtime/workerProcess.js";
@@ -44,6 +45,8 @@ export interface Lowbit {
   readonly kv: KvService;
   readonly downloads: DownloadService;
   readonly compress: CompressService;
+  /** Whether the Lowbit extended runtime is loaded (checked once, on first ask). */
+  readonly extendedRuntime: ExtendedRuntimeProbe;
   readonly pickModelFile: (() => Promise<string | null>) | undefined;
   info(): AppInfo;
   close(): void;
@@ -90,6 +93,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     kv,
     downloads,
     compress,
+    extendedRuntime: new ExtendedRuntimeProbe(),
     pickModelFile: options.pickModelFile,
     info: () => ({
       version: appVersion(),

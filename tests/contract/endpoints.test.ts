@@ -38,6 +38,23 @@ for (const kind of kinds) {
     }, 60_000);
     afterAll(async () => h.close());
 
+    it("runtime.capabilities says whether the extended runtime is loaded, and why not", async () => {
+      covered.add("runtime.capabilities");
+      const { extended } = await h.client.call("runtime.capabilities", {});
+      if (extended.available) {
+        expect(extended).toEqual({
+          available: true,
+          buildType: "localBuild",
+          types: ["PTQTP1", "PTQTP2"],
+        });
+      } else {
+        expect(extended.reason).toMatch(/\w+ \w+ \w+/);
+        expect(extended.hint).toMatch(/npm install|extended-build/);
+      }
+      // Checked once per app run.
+      expect(await h.client.call("runtime.capabilities", {})).toEqual({ extended });
+    }, 90_000);
+
     it("app.info and app.pickModelFile", async () => {
       covered.add("app.info").add("app.pickModelFile");
       const info = await h.client.call("app.info", {});

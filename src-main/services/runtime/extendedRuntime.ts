@@ -13,7 +13,7 @@ export interface ExtendedRuntimeStatus {
   readonly available: boolean;
   readonly buildType: "localBuild" | "prebuilt";
   /** Our types the loaded library knows, by name ("PTQTP1"). */
-  readonly types: readonly string[];
+  readonly types: string[];
   /** Why it is not available, in plain words (absent when available). */
   readonly reason?: string;
   /** What to do about it (absent when available). */
