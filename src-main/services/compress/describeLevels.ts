@@ -15,6 +15,7 @@ import {
 import { imatrixMetadata } from "./imatrixMetadata.js";
 import { compressionLevels, offersImatrix, type LevelDefinition } from "./levels.js";
 import type { LevelPlanner } from "./levelPlanner.js";
+import { extendedLevelUnavailableReason } from "./ptqtpLevels.js";
 import {
   attentionShape,
   availableMemory,
@@ -145,6 +146,9 @@ function unavailableReason(
   plan: LevelPlan | undefined,
   sourceQuantized: boolean,
 ): string | undefined {
+  if (level.extended === true && (plan === undefined || plan.fileBytes === null)) {
+    return extendedLevelUnavailableReason(level);
+  }
   if (plan === undefined || plan.fileBytes === null) {
     return `llama.cpp cannot make this level from this model: ${plan?.error?.message ?? "no plan"}`;
   }

@@ -1,3 +1,5 @@
+import { ptqtpLevels } from "./ptqtpLevels.js";
+
 /**
  * The compression levels Lowbit offers: every llama.cpp file type (`enum llama_ftype`) that
  * makes sense for a new file today. Legacy Q4_1/Q5_0/Q5_1 are left out (the K-quants replace
@@ -18,6 +20,8 @@ export interface LevelDefinition {
   readonly nominalBpw: number;
   /** What to expect, in plain words. */
   readonly note: string;
+  /** Needs the Lowbit extended runtime (our own ggml types, native/ggml-ext). */
+  readonly extended?: boolean;
 }
 
 const CALIBRATE = "Calibrating on sample text (an importance matrix) limits the damage.";
@@ -247,6 +251,7 @@ const rows: readonly LevelDefinition[] = [
     nominalBpw: 1.6875,
     note: "Ternary weights, tightly packed: for models trained ternary; ordinary models break.",
   },
+  ...ptqtpLevels,
 ];
 
 export const compressionLevels: readonly LevelDefinition[] = rows.map((row) => Object.freeze(row));
