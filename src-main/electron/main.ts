@@ -32,12 +32,18 @@ app.on("second-instance", () => {
 });
 
 app.whenReady().then(async () => {
-  if (app.isPackaged && process.env.LOWBIT_RESOURCES === undefined) {
-    // llama.cpp memory-maps the starter model, so it must be read from the unpacked copy.
-    process.env.LOWBIT_RESOURCES = path.join(
-      process.resourcesPath,
-      "app.asar.unpacked",
-      "resources",
+  if (app.isPackaged) {
+    // llama.cpp memory-maps the starter model and dlopens the addon: both come from the unpacked
+    // copy (the addon finds node-llama-cpp's libraries through its $ORIGIN-relative rpath).
+    const unpacked = path.join(process.resourcesPath, "app.asar.unpacked");
+    process.env.LOWBIT_RESOURCES ??= path.join(unpacked, "resources");
+    process.env.LOWBIT_ADDON ??= path.join(
+      unpacked,
+      "native",
+      "addon",
+      "build",
+      "Release",
+      "lowbit_addon.node",
     );
   }
   try {
