@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fitSchema } from "./compress.js";
 import { appErrorDataSchema } from "../errors.js";
 import { job, noParams, rpc, signal } from "../endpoint.js";
 import { modelSchema } from "./models.js";
@@ -111,8 +112,8 @@ export const memoryFitSchema = z.object({
   /** Memory free now, and the machine's total. */
   availableBytes: z.number(),
   machineBytes: z.number(),
-  /** fits: in free memory; tight: only after closing other programs; too_big: not at all. */
-  verdict: z.enum(["fits", "tight", "too_big"]),
+  /** fits: in free memory; tight: only after closing other programs; no: not on this machine. */
+  verdict: fitSchema,
 });
 export type MemoryFit = z.infer<typeof memoryFitSchema>;
 

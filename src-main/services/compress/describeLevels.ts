@@ -23,7 +23,7 @@ import {
   fitFor,
   kvCacheBytes,
   kvTypeName,
-} from "./memoryFit.js";
+} from "../memory/headerMemory.js";
 import type { LevelPlan } from "./worker/compressWorkerContract.js";
 
 export interface LevelsRequest {
@@ -114,7 +114,7 @@ export async function describeLevels(
       tensorTypes: typeNames(chosen?.tensorTypes ?? {}),
       fallbackTensors: chosen?.fallbackTensors ?? 0,
       memoryBytes,
-      fits: fitFor(memoryBytes, memory.availableBytes),
+      fits: fitFor(memoryBytes, memory.availableBytes, memory.totalBytes),
       available: reason === undefined,
       ...(reason === undefined ? {} : { reason }),
       note: level.note,

@@ -175,6 +175,7 @@ export class DownloadService {
       {
         http: this.http(),
         contextSize: this.settings.get()["runtime.contextSize"],
+        kvTypes: this.settings.get()["runtime.kv"],
         memory: this.options.memory(),
         freeDiskBytes: await this.options.freeBytes(this.paths.models),
         diskMarginBytes,

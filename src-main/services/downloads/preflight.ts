@@ -11,6 +11,8 @@ import type { DownloadPlan } from "./resolvePlan.js";
 export interface PreflightContext {
   http: ProbeHttp;
   contextSize: number;
+  /** The user's KV cache types (the runtime.kv setting), which size the cache. */
+  kvTypes: { k: string; v: string };
   memory: MachineMemory;
   freeDiskBytes: number;
   /** Space kept free on top of the download. */
@@ -51,8 +53,8 @@ export async function preflight(
       problems.push({ severity: problem.severity, message: problem.message });
       canLoad &&= problem.severity !== "error";
     }
-    memory = estimateMemoryFit(probe.file, summary, ctx.contextSize, ctx.memory);
-    if (memory?.verdict === "too_big") {
+    memory = estimateMemoryFit(probe.file, summary, ctx.contextSize, ctx.memory, ctx.kvTypes);
+    if (memory?.verdict === "no") {
       problems.push({
         severity: "warning",
         message:

@@ -72,12 +72,25 @@ export function availableMemory(): { availableBytes: number; totalBytes: number 
   return { availableBytes: os.freemem(), totalBytes: os.totalmem() };
 }
 
-/** fits below 85 % of what is free, tight up to all of it, no above. */
-export function fitFor(neededBytes: number, availableBytes: number): Fit {
-  if (neededBytes <= availableBytes * 0.85) {
+/**
+ * Memory llama.cpp should leave free, as it does itself (1 GiB per device), or a tenth of a small
+ * machine. One rule for every fit badge: the download check, the compression slider and the
+ * pre-load estimate.
+ */
+export function safetyMargin(totalBytes: number): number {
+  return Math.min(2 ** 30, Math.floor(totalBytes / 10));
+}
+
+/**
+ * fits: in the memory free now, with the margin to spare; tight: only once other programs give
+ * memory back (it fits the machine); no: more than this machine has.
+ */
+export function fitFor(neededBytes: number, availableBytes: number, totalBytes: number): Fit {
+  const withMargin = neededBytes + safetyMargin(totalBytes);
+  if (withMargin <= availableBytes) {
     return "fits";
   }
-  return neededBytes <= availableBytes ? "tight" : "no";
+  return withMargin <= totalBytes ? "tight" : "no";
 }
 
 /** The ggml type name of a KV cache type ("q8_0" → "Q8_0"). */

@@ -1,5 +1,6 @@
 import os from "node:os";
 import type { KvSettings, MemoryEstimate } from "../../contract/index.js";
+import { safetyMargin } from "../memory/headerMemory.js";
 import type { WorkerEstimate } from "./workerContract.js";
 
 export interface Availability {
@@ -9,11 +10,6 @@ export interface Availability {
   reclaimableBytes: number;
   freeBytes?: number;
   totalBytes?: number;
-}
-
-/** llama.cpp keeps 1 GiB per device free; on small machines a tenth of the memory. */
-export function safetyMargin(totalBytes: number): number {
-  return Math.min(2 ** 30, Math.floor(totalBytes / 10));
 }
 
 /** Puts a worker estimate next to the memory available and says whether it fits. */

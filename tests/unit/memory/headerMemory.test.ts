@@ -3,7 +3,7 @@ import {
   attentionShape,
   fitFor,
   kvCacheBytes,
-} from "../../../src-main/services/compress/memoryFit.js";
+} from "../../../src-main/services/memory/headerMemory.js";
 import { ggmlTypeByName } from "../../../src-main/services/gguf/ggmlTypes.js";
 import type { GgufValue } from "../../../src-main/services/gguf/ggufValues.js";
 
@@ -55,9 +55,18 @@ describe("KV cache size", () => {
 });
 
 describe("fit badge", () => {
-  it("fits with a margin, is tight near the limit, and does not fit above it", () => {
-    expect(fitFor(80, 100)).toBe("fits");
-    expect(fitFor(95, 100)).toBe("tight");
-    expect(fitFor(101, 100)).toBe("no");
+  const GiB = 2 ** 30;
+
+  it("fits with the margin to spare, is tight when only the whole machine holds it, else no", () => {
+    // A small machine keeps a tenth free: 10 of 100.
+    expect(fitFor(80, 100, 100)).toBe("fits");
+    expect(fitFor(85, 90, 100)).toBe("tight");
+    expect(fitFor(95, 100, 100)).toBe("no");
+  });
+
+  it("keeps at most 1 GiB free on a large machine, as llama.cpp does", () => {
+    expect(fitFor(7 * GiB, 8 * GiB, 64 * GiB)).toBe("fits");
+    expect(fitFor(7.5 * GiB, 8 * GiB, 64 * GiB)).toBe("tight");
+    expect(fitFor(63.5 * GiB, 64 * GiB, 64 * GiB)).toBe("no");
   });
 });

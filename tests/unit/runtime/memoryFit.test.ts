@@ -1,10 +1,7 @@
+import { safetyMargin } from "../../../src-main/services/memory/headerMemory.js";
 import { describe, expect, it } from "vitest";
 import { kvSettingsDefaults } from "../../../src-main/contract/index.js";
-import {
-  describeShortfall,
-  fitEstimate,
-  safetyMargin,
-} from "../../../src-main/services/runtime/memoryFit.js";
+import { describeShortfall, fitEstimate } from "../../../src-main/services/runtime/memoryFit.js";
 
 const MiB = 2 ** 20;
 const estimate = {
