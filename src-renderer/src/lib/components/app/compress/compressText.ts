@@ -4,7 +4,7 @@ import { formatBytes } from "../../../utils/format";
 export const fitLabels: Record<Fit, string> = {
   fits: "Fits in memory",
   tight: "Tight fit",
-  no: "Won't fit",
+  no: "Too big for this machine",
 };
 
 export const fitTones: Record<Fit, "success" | "warning" | "danger"> = {
