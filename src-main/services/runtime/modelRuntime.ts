@@ -66,6 +66,8 @@ export class ModelRuntime {
   private worker: Worker | null = null;
   private loadedKey: string | null = null;
   private loadedRequest: LoadRequest | null = null;
+  /** The load under way, so that asking again for the same load waits for it. */
+  private loading: { key: string; done: Promise<RuntimeState> } | null = null;
 
   constructor(private readonly spawn: WorkerSpawner) {}
 
@@ -110,7 +112,28 @@ export class ModelRuntime {
     return this.ensureWorker().client.call("worker.capabilities", { modelPath });
   }
 
-  async load(request: LoadRequest, options: LoadOptions = {}): Promise<RuntimeState> {
+  /**
+   * Loads a model. Asked again for exactly the load under way (a reply sent while "Load anyway"
+   * is still loading), it waits for that load instead of starting another one without its force.
+   */
+  load(request: LoadRequest, options: LoadOptions = {}): Promise<RuntimeState> {
+    const key = loadKey(request);
+    if (this.loading !== null && this.loading.key === key) {
+      return this.loading.done;
+    }
+    const done = this.loadNow(request, options);
+    const entry = { key, done };
+    this.loading = entry;
+    const clear = (): void => {
+      if (this.loading === entry) {
+        this.loading = null;
+      }
+    };
+    done.then(clear, clear);
+    return done;
+  }
+
+  private async loadNow(request: LoadRequest, options: LoadOptions): Promise<RuntimeState> {
     if (this.state.get().status === "generating") {
       throw new AppError(
         "busy",
