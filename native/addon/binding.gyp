@@ -9,11 +9,17 @@
       "sources": [
         "src/addon.cpp",
         "src/backends.cpp",
+        "src/evalJob.cpp",
+        "src/evalMath.cpp",
+        "src/evalResult.cpp",
+        "src/evalRunner.cpp",
         "src/imatrixCollector.cpp",
         "src/imatrixFile.cpp",
         "src/imatrixJob.cpp",
         "src/logCapture.cpp",
+        "src/logProbsFile.cpp",
         "src/nativeJob.cpp",
+        "src/processMemory.cpp",
         "src/quantizeJob.cpp",
         "src/quantizeLog.cpp",
         "src/sizePlan.cpp"

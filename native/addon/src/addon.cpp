@@ -1,9 +1,10 @@
-// Lowbit's native addon: quantization and importance matrices through the libllama/libggml
+// Lowbit's native addon: quantization, importance matrices and evaluation through the libllama/libggml
 // that node-llama-cpp loads. Loaded only in the model worker process, never in the app's.
 #include <llama.h>
 #include <napi.h>
 
 #include "backends.h"
+#include "evalJob.h"
 #include "ggmlTypeNames.h"
 #include "imatrixJob.h"
 #include "quantizeJob.h"
@@ -41,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ensureLlamaInit();
   exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
   exports.Set("computeImatrix", Napi::Function::New(env, ComputeImatrix, "computeImatrix"));
+  exports.Set("evaluate", Napi::Function::New(env, Evaluate, "evaluate"));
   exports.Set("readImatrix", Napi::Function::New(env, ReadImatrix, "readImatrix"));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   return exports;

@@ -1,7 +1,7 @@
 /**
  * The shape of Lowbit's native addon (native/addon), the one place it is declared. The addon
- * wraps llama.cpp's quantizer and an importance-matrix collector, linked against the same
- * libllama/libggml node-llama-cpp loads. Load it only in the model worker process (see
+ * wraps llama.cpp's quantizer, an importance-matrix collector and llama-perplexity's
+ * evaluation, linked against the same libllama/libggml node-llama-cpp loads. Load it only in the model worker process (see
  * loadAddon.ts): a GGML_ASSERT in there ends the process.
  */
 
@@ -16,7 +16,8 @@ export interface NativeJob<R> {
 export interface NativeError extends Error {
   /**
    * cancelled · busy (another native call is running in this process) · imatrix_required ·
-   * requantize_disabled · bad_imatrix · text_too_short · not_found · io_error · failed
+   * requantize_disabled · bad_imatrix · text_too_short · bad_logprobs · vocab_mismatch ·
+   * unsupported · not_found · io_error · failed
    */
   readonly code: string;
 }
@@ -120,6 +121,98 @@ export interface NativeImatrixSummary {
   datasets: string[];
 }
 
+export interface NativeEvaluateOptions {
+  modelPath: string;
+  /** The text (UTF-8); needed unless comparing, where the base file holds the tokens. */
+  textPath?: string;
+  /** Compare pass: the base model's log-probs (llama-perplexity's `--kl-divergence-base`). */
+  baseLogProbsPath?: string;
+  /** Base pass: write this model's log-probs here, in the same format. */
+  saveLogProbsPath?: string;
+  /** Tokens per chunk (an even number); the second half of each is scored. Defaults to 512. */
+  contextSize?: number;
+  /** Evaluate at most this many chunks; -1 for all. Defaults to -1. */
+  maxChunks?: number;
+  /** llama-perplexity's -b: batch / contextSize chunks run side by side. Defaults to 2048. */
+  batchSize?: number;
+  /** Defaults to 1. */
+  threads?: number;
+  /** Layers to offload to a GPU. Defaults to 0. */
+  gpuLayers?: number;
+  /** Tokens decoded one at a time afterwards, for the decode speed; 0 skips it. Defaults to 0. */
+  decodeTokens?: number;
+}
+
+export interface NativeEvaluateProgress {
+  /** Chunks done, 1-based. */
+  chunk: number;
+  chunks: number;
+}
+
+/** llama-perplexity's percentile block. */
+export interface NativeDistribution {
+  mean: number;
+  /** Standard error of the mean. */
+  error: number;
+  max: number;
+  p999: number;
+  p99: number;
+  p95: number;
+  p90: number;
+  p75: number;
+  median: number;
+  p25: number;
+  p10: number;
+  p5: number;
+  p1: number;
+  p01: number;
+  min: number;
+}
+
+/** Against a base: llama-perplexity's `--kl-divergence` statistics. */
+export interface NativeComparison {
+  pplBase: number;
+  pplBaseError: number;
+  /** Correlation of ln PPL(model) and ln PPL(base), 0..1. */
+  pplCorrelation: number;
+  lnPplRatio: number;
+  lnPplRatioError: number;
+  pplRatio: number;
+  pplRatioError: number;
+  deltaPpl: number;
+  deltaPplError: number;
+  /** KL(base ‖ model) per token, nats, over the full vocabulary. */
+  kld: NativeDistribution;
+  /** p_model(correct) − p_base(correct), as a fraction. */
+  deltaP: NativeDistribution & { rms: number; rmsError: number };
+  /** Share of tokens where both models rank the same token first, 0..1. */
+  sameTop: number;
+  sameTopError: number;
+}
+
+export interface NativeEvaluateResult {
+  /** Tokens in the text (compare pass: in the base file). */
+  textTokens: number;
+  contextSize: number;
+  vocabSize: number;
+  chunks: number;
+  /** Chunks decoded side by side per round. */
+  sequences: number;
+  scoredTokens: number;
+  ppl: number;
+  pplError: number;
+  /** Tokens through llama_decode in the scoring pass, and the time it took. */
+  promptTokens: number;
+  promptSeconds: number;
+  decodeTokens: number;
+  decodeSeconds: number;
+  loadSeconds: number;
+  seconds: number;
+  /** The evaluating process's peak resident memory. */
+  peakRssBytes: number;
+  comparison: NativeComparison | null;
+}
+
 export interface NativeSystemInfo {
   llamaSystemInfo: string;
   /** Where the linked libllama lives. */
@@ -137,6 +230,11 @@ export interface LowbitAddon {
     options: NativeImatrixOptions,
     onProgress?: (progress: NativeImatrixProgress) => void,
   ): NativeJob<NativeImatrixResult>;
+  /** llama-perplexity's measurement: perplexity, and against a saved base KL divergence etc. */
+  evaluate(
+    options: NativeEvaluateOptions,
+    onProgress?: (progress: NativeEvaluateProgress) => void,
+  ): NativeJob<NativeEvaluateResult>;
   /** Reads an imatrix file's summary; throws a NativeError (code bad_imatrix) if unusable. */
   readImatrix(path: string): NativeImatrixSummary;
   systemInfo(): NativeSystemInfo;

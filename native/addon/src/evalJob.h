@@ -1,0 +1,7 @@
+#pragma once
+
+#include <napi.h>
+
+namespace lowbit {
+Napi::Value Evaluate(const Napi::CallbackInfo& info);
+}
