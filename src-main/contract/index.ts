@@ -7,6 +7,7 @@ import { capabilitiesEndpoints } from "./endpoints/capabilities.js";
 import { chatEndpoints } from "./endpoints/chat.js";
 import { compressEndpoints } from "./endpoints/compress.js";
 import { downloadsEndpoints } from "./endpoints/downloads.js";
+import { evaluateEndpoints } from "./endpoints/evaluate.js";
 import { jobsEndpoints } from "./endpoints/jobs.js";
 import { kvEndpoints } from "./endpoints/kv.js";
 import { modelsEndpoints } from "./endpoints/models.js";
@@ -23,18 +24,21 @@ export const appContract = {
   ...jobsEndpoints,
   ...downloadsEndpoints,
   ...compressEndpoints,
+  ...evaluateEndpoints,
   ...capabilitiesEndpoints,
 };
 export type AppContract = typeof appContract;
 
 export * from "./endpoint.js";
 export * from "./errors.js";
+export * from "./pareto.js";
 export * from "./wire.js";
 export * from "./endpoints/app.js";
 export * from "./endpoints/capabilities.js";
 export * from "./endpoints/chat.js";
 export * from "./endpoints/compress.js";
 export * from "./endpoints/downloads.js";
+export * from "./endpoints/evaluate.js";
 export * from "./endpoints/jobs.js";
 export * from "./endpoints/kv.js";
 export * from "./endpoints/models.js";

@@ -124,5 +124,21 @@ export function createAppHandlers(app: Lowbit): Handlers<AppContract> {
     "runs.get": ({ id }) => app.compress.runs.get(id),
     "runs.cancel": ({ id }) => ({ cancelled: app.compress.cancel(id) }),
     "runs.changed": () => app.compress.runs.changed,
+
+    // A measurement or sweep goes on when its window closes; cancelling its job stops it.
+    "evaluate.run": (params, ctx) =>
+      app.evaluate.evaluate(params, { signal: ctx.signal, progress: ctx.progress }),
+    "evaluate.sweep": (params, ctx) =>
+      app.evaluate.sweep(params, { signal: ctx.signal, progress: ctx.progress }),
+    "evaluate.list": ({ modelId, runId, limit }) =>
+      app.evaluate.list(limit, {
+        ...(modelId === undefined ? {} : { modelId }),
+        ...(runId === undefined ? {} : { runId }),
+      }),
+    "evaluate.get": ({ id }) => app.evaluate.get(id),
+    "evaluate.remove": ({ id }) => ({ removed: app.evaluate.remove(id) }),
+    "evaluate.changed": () => app.evaluate.changed,
+    "evaluate.info": () => app.evaluate.info(),
+    "evaluate.clearCache": () => app.evaluate.clearCache(),
   };
 }

@@ -7,6 +7,7 @@ import { CompressService } from "./compress/compressService.js";
 import { pathsFor, resourcesDir, type LowbitPaths } from "./config/paths.js";
 import { appVersion } from "./config/version.js";
 import { DownloadService, type DownloadOptions } from "./downloads/downloadService.js";
+import { EvaluateService } from "./evaluate/evaluateService.js";
 import { JobService } from "./jobs/jobService.js";
 import { LibraryService } from "./library/libraryService.js";
 import { ExtendedRuntimeProbe } from "./runtime/extendedProbe.js";
@@ -45,6 +46,8 @@ export interface Lowbit {
   readonly kv: KvService;
   readonly downloads: DownloadService;
   readonly compress: CompressService;
+  /** Measuring what compression costs (PPL, KL divergence, speed), sweeps, the runs' metrics. */
+  readonly evaluate: EvaluateService;
   /** Whether the Lowbit extended runtime is loaded (checked once, on first ask). */
   readonly extendedRuntime: ExtendedRuntimeProbe;
   readonly pickModelFile: (() => Promise<string | null>) | undefined;
@@ -74,6 +77,17 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     settings,
     options.spawnWorker ?? spawnNodeWorker,
   );
+  // Measurements run in worker processes of their own too; the slider shows what they found.
+  const evaluate = new EvaluateService(
+    db,
+    paths.home,
+    library,
+    jobs,
+    settings,
+    compress,
+    options.spawnWorker ?? spawnNodeWorker,
+  );
+  compress.qualityOf = (model) => evaluate.qualityFor(model);
   downloads.recoverInterrupted();
   if (options.runDownloads ?? options.shell !== "cli") {
     downloads.start();
@@ -93,6 +107,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     kv,
     downloads,
     compress,
+    evaluate,
     extendedRuntime: new ExtendedRuntimeProbe(),
     pickModelFile: options.pickModelFile,
     info: () => ({
@@ -110,6 +125,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
       }
       closed = true;
       downloads.dispose();
+      evaluate.dispose();
       compress.dispose();
       runtime.dispose();
       db.close();

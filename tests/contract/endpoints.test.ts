@@ -374,6 +374,80 @@ for (const kind of kinds) {
       await h.client.call("models.remove", { id: made.model.id });
     }, 90_000);
 
+    it("evaluate: sweep, run, list, get, changed, info, remove and clearCache", async () => {
+      covered
+        .add("evaluate.sweep")
+        .add("evaluate.run")
+        .add("evaluate.list")
+        .add("evaluate.get")
+        .add("evaluate.changed")
+        .add("evaluate.info")
+        .add("evaluate.remove")
+        .add("evaluate.clearCache");
+      const [source] = await h.client.call("models.list", {});
+      const measure = { contextSize: 64, chunks: 2, threads: 1 };
+      const pushed: string[] = [];
+      const stop = h.client.subscribe("evaluate.changed", {}, (list) =>
+        pushed.push(list[0]?.status ?? "none"),
+      );
+      const steps = new Set<string>();
+      const { items } = await h.client.job(
+        "evaluate.sweep",
+        { modelId: source!.id, levels: ["q8_0"], imatrix: "off", ...measure },
+        { onProgress: (p) => steps.add(p.step) },
+      );
+      expect([...steps]).toEqual(["quantize", "evaluate", "done"]);
+      expect(items).toHaveLength(1);
+      const [item] = items;
+      expect(item).toMatchObject({ level: "Q8_0", error: null, reusedEvaluation: false });
+      const measured = item!.evaluation!;
+      expect(measured).toMatchObject({
+        status: "done",
+        runId: item!.run!.id,
+        base: { id: source!.id },
+        contextSize: 64,
+        chunks: 2,
+        kldMethod: "full-vocabulary",
+      });
+      expect(measured.metrics!.tokens).toBe(2 * 31);
+      await waitFor(() => pushed.includes("done"));
+
+      // The same measurement again is the one already made; `force` measures anew on the cache.
+      const again = await h.client.job("evaluate.run", { modelId: measured.model.id!, ...measure });
+      expect(again.id).toBe(measured.id);
+      const phases = new Set<string>();
+      const forced = await h.client.job(
+        "evaluate.run",
+        { modelId: measured.model.id!, force: true, ...measure },
+        { onProgress: (p) => phases.add(p.phase) },
+      );
+      expect(forced.id).not.toBe(measured.id);
+      expect(phases.has("base")).toBe(false);
+      expect(forced.metrics).toMatchObject({ baseReused: true, kld: measured.metrics!.kld });
+      expect(
+        (await h.client.call("evaluate.list", { runId: item!.run!.id })).map((e) => e.id),
+      ).toEqual([forced.id, measured.id]);
+      expect(await h.client.call("evaluate.get", { id: measured.id })).toEqual(measured);
+      await expect(
+        h.client.job("evaluate.run", { modelId: source!.id, ...measure }),
+      ).rejects.toMatchObject({
+        code: "invalid_params",
+        message: expect.stringContaining("does not know which model to measure it against"),
+      });
+
+      const info = await h.client.call("evaluate.info", {});
+      expect(info.defaultText?.name).toBe("Brown held-out split");
+      expect(info.cache).toMatchObject({ files: 1, capBytes: 2 * 2 ** 30 });
+      expect(await h.client.call("evaluate.remove", { id: forced.id })).toEqual({ removed: true });
+      await expect(h.client.call("evaluate.get", { id: forced.id })).rejects.toMatchObject({
+        code: "not_found",
+      });
+      expect(await h.client.call("evaluate.clearCache", {})).toMatchObject({ files: 1 });
+      expect((await h.client.call("evaluate.info", {})).cache.bytes).toBe(0);
+      stop();
+      await h.client.call("models.remove", { id: measured.model.id! });
+    }, 120_000);
+
     it("conversations.remove and models.remove", async () => {
       covered.add("conversations.remove").add("models.remove");
       const [conversation] = await h.client.call("conversations.list", {});

@@ -21,6 +21,12 @@ export const levelQualitySchema = z
     /** Share of tokens where both models rank the same token first, 0..1. */
     sameTopRate: z.number().nullable(),
     runId: z.string(),
+    /** PPL(quantized) − PPL(source). */
+    deltaPpl: z.number().nullable().optional(),
+    /** The measurement these numbers come from. */
+    evaluationId: z.string().optional(),
+    /** No other measured level of this model is both smaller and closer to the source. */
+    onFrontier: z.boolean().optional(),
   })
   .nullable();
 export type LevelQuality = z.infer<typeof levelQualitySchema>;

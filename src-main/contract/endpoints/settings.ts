@@ -32,6 +32,8 @@ export const settingFields = {
   "library.starterDismissed": z.boolean(),
   /** Downloads that run at once; the rest wait in the queue. */
   "downloads.concurrency": z.number().int().min(1).max(8),
+  /** Bytes the cached base log-probabilities (for KL divergence) may take on disk. */
+  "evaluate.cacheBytes": z.number().int().min(0),
   /** Where hf:owner/repo sources are looked up; LOWBIT_HUB_URL overrides it. */
   "downloads.hubUrl": z.url({
     protocol: /^https?$/,
@@ -61,6 +63,7 @@ export const settingsDefaults: Settings = {
   "library.starterDismissed": false,
   "downloads.concurrency": 2,
   "downloads.hubUrl": "https://huggingface.co",
+  "evaluate.cacheBytes": 2 * 2 ** 30,
 };
 
 // No defaults here on purpose: a patch must hold only the keys the caller changes.

@@ -9,6 +9,7 @@ import {
   type ExportResult,
   levelKvTypeSchema,
   type LevelKvType,
+  type LevelQuality,
   type LevelsResult,
   type Model,
   type QuantizeProgress,
@@ -45,6 +46,8 @@ export class CompressService {
   private readonly turns = new TurnQueue();
   /** Quantizations in progress by run id, for runs.cancel. */
   private readonly active = new Map<string, AbortController>();
+  /** Measured quality per level of a model; the evaluation service provides it. */
+  qualityOf: ((model: Model) => Promise<(level: string) => LevelQuality>) | null = null;
 
   constructor(
     private readonly db: Database,
@@ -70,11 +73,16 @@ export class CompressService {
   ): Promise<LevelsResult> {
     const model = requireFile(this.library.get(modelId));
     const chat = this.chatKvTypes();
-    return describeLevels(model, this.planner, {
-      contextSize: options.contextSize ?? this.settings.get()["runtime.contextSize"],
-      kvTypeK: options.kvTypeK ?? chat.k,
-      kvTypeV: options.kvTypeV ?? chat.v,
-    });
+    return describeLevels(
+      model,
+      this.planner,
+      {
+        contextSize: options.contextSize ?? this.settings.get()["runtime.contextSize"],
+        kvTypeK: options.kvTypeK ?? chat.k,
+        kvTypeV: options.kvTypeV ?? chat.v,
+      },
+      await this.qualityOf?.(model),
+    );
   }
 
   async quantize(

@@ -9,6 +9,7 @@ import {
 import { AppError } from "../../contract/index.js";
 import type { Handlers } from "../../rpc/server.js";
 import { createCompressWorkerHandlers } from "../compress/worker/compressWorkerHandlers.js";
+import { createEvaluateWorkerHandlers } from "../evaluate/worker/evaluateWorkerHandlers.js";
 import { kvGeometryFromMetadata } from "./kvGeometry.js";
 import { LiveContext } from "./liveContext.js";
 import { LlamaLog } from "./llamaLog.js";
@@ -169,6 +170,8 @@ export function createModelWorkerHandlers(): Handlers<WorkerContract> {
 
     // Quantization and calibration through the native addon (services/compress/worker).
     ...createCompressWorkerHandlers(),
+    // Evaluation (PPL, KL divergence, speed) through the native addon (services/evaluate/worker).
+    ...createEvaluateWorkerHandlers(),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   stopReasonSchema,
 } from "../../contract/index.js";
 import { compressWorkerEndpoints } from "../compress/worker/compressWorkerContract.js";
+import { evaluateWorkerEndpoints } from "../evaluate/worker/evaluateWorkerContract.js";
 
 /**
  * The internal contract between the app and its model worker process. node-llama-cpp runs only
@@ -155,6 +156,8 @@ export const workerContract = {
   ),
   // Quantization and calibration through the native addon (services/compress/worker).
   ...compressWorkerEndpoints,
+  // Evaluation (PPL, KL divergence, speed) through the native addon (services/evaluate/worker).
+  ...evaluateWorkerEndpoints,
 };
 export type WorkerContract = typeof workerContract;
 export type KvApplyProgressPacket = z.infer<typeof kvApplyProgressSchema>;
