@@ -93,6 +93,8 @@ export async function evaluateModel(
       prepared.chunksWanted,
     );
     let cached = deps.cache.find(base.sha256, text.sha256, prepared.contextSize, allowed);
+    // The cap may have been lowered since other files were written: back under it first.
+    deps.cache.makeRoom(0, cached?.path ?? null);
     const baseReused = cached !== null;
     const share = baseReused ? 0 : 0.45;
     if (cached === null) {

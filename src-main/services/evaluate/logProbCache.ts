@@ -74,7 +74,10 @@ export class LogProbCache {
     );
   }
 
-  /** The cached base pass, if there is one with at least `chunks` chunks (or the whole text). */
+  /**
+   * The cached base pass, if there is one with at least `chunks` chunks (or the whole text) that
+   * fits under the cap.
+   */
   find(
     baseSha256: string,
     textSha256: string,
@@ -83,6 +86,10 @@ export class LogProbCache {
   ): CachedBase | null {
     const entry = this.read(this.fileFor(baseSha256, textSha256, contextSize));
     if (entry === null || entry.baseSha256 !== baseSha256 || entry.textSha256 !== textSha256) {
+      return null;
+    }
+    // A file the cap no longer allows (it was lowered) is made again, smaller.
+    if (entry.bytes + SIDECAR_BYTES > this.cap) {
       return null;
     }
     return entry.chunks >= Math.min(chunks, entry.textChunks) ? entry : null;
