@@ -8,6 +8,7 @@ import { appVersion } from "../services/config/version.js";
 import { openLowbit, type Lowbit } from "../services/lowbit.js";
 import { chatCommand } from "./commands/chat.js";
 import { devCommand } from "./commands/dev.js";
+import { evalCommand } from "./commands/eval.js";
 import { exportCommand } from "./commands/export.js";
 import { levelsCommand } from "./commands/levels.js";
 import { modelsCommand } from "./commands/models.js";
@@ -15,6 +16,7 @@ import { quantizeCommand } from "./commands/quantize.js";
 import { runsCommand } from "./commands/runs.js";
 import { runtimeCommand } from "./commands/runtime.js";
 import { serveCommand } from "./commands/serve.js";
+import { sweepCommand } from "./commands/sweep.js";
 import { Output } from "./output.js";
 
 const usage = `Lowbit ${"{version}"}: chat with local LLMs offline, compressed on your own machine.
@@ -44,7 +46,15 @@ Commands:
   quantize <model> --level NAME [--imatrix auto|on|off] [--imatrix-text FILE] [--chunks N]
        [--out PATH] [--name N] [--threads N] [--allow-requantize]
                                         compress on this machine; the result joins the library
-  runs list [--model M] [--limit N]     compression runs, newest first (runs show <id>: one)
+  runs list [--model M] [--limit N]     compression runs, newest first, with what each costs
+                                        (ΔPPL, KLD, same top token); runs show <id>: one
+  eval <model> [--base <model>] [--text FILE] [--ctx N] [--chunks N] [--threads N] [--force]
+                                        what a model costs against its base (the model it was
+                                        made from): perplexity, KL divergence, same top token,
+                                        prompt and decode speed, llama-perplexity's method
+  sweep <model> --levels A,B,… [--text FILE] [--ctx N] [--chunks N] [--threads N]
+       [--imatrix auto|on|off]          quantize and measure each level; skips levels measured
+                                        with the same text and settings
   export <model|run> --out PATH [--force]
                                         write a GGUF with provenance, PATH.sha256 and a card
   runtime                               which llama.cpp runs here; whether Lowbit's own types
@@ -133,6 +143,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "runs":
         await runsCommand(app, args, out);
+        return 0;
+      case "eval":
+        await evalCommand(app, args, out);
+        return 0;
+      case "sweep":
+        await sweepCommand(app, args, out);
         return 0;
       case "export":
         await exportCommand(app, args, out);

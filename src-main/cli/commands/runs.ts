@@ -2,8 +2,12 @@ import { AppError, type Run } from "../../contract/index.js";
 import type { Lowbit } from "../../services/lowbit.js";
 import { intOption, parseCommand, requirePositional } from "../args.js";
 import { formatGiB, table, type Output } from "../output.js";
+import { formatKld, formatPercent, metricsJson } from "./evalOutput.js";
 
-/** `lowbit runs list [--model M] [--limit N]` and `lowbit runs show <id>`. */
+/**
+ * `lowbit runs list [--model M] [--limit N]` (with each run's newest measurement) and
+ * `lowbit runs show <id>`.
+ */
 export async function runsCommand(app: Lowbit, args: string[], out: Output): Promise<void> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -18,12 +22,31 @@ export async function runsCommand(app: Lowbit, args: string[], out: Output): Pro
         intOption("runs list", "limit", values.limit, 1, 1000) ?? 200,
         modelId,
       );
-      out.result(runs, () =>
+      // Each run with its newest measurement against its source (null: not measured yet).
+      const measured = app.evaluate.latestByRun();
+      const withMetrics = runs.map((r) => {
+        const evaluation = measured.get(r.id);
+        return { ...r, metrics: evaluation === undefined ? null : metricsJson(evaluation) };
+      });
+      out.result(withMetrics, () =>
         runs.length === 0
           ? "No runs yet. Compress a model: lowbit quantize <model> --level Q4_K_M"
           : table([
-              ["RUN", "WHEN", "SOURCE", "LEVEL", "IMATRIX", "SIZE", "BPW", "TIME", "STATUS"],
-              ...runs.map((r) => [
+              [
+                "RUN",
+                "WHEN",
+                "SOURCE",
+                "LEVEL",
+                "IMATRIX",
+                "SIZE",
+                "BPW",
+                "TIME",
+                "STATUS",
+                "ΔPPL",
+                "KLD",
+                "TOP-1",
+              ],
+              ...withMetrics.map((r) => [
                 r.id.slice(0, 8),
                 r.createdAt.slice(0, 16).replace("T", " "),
                 r.sourceName,
@@ -33,6 +56,9 @@ export async function runsCommand(app: Lowbit, args: string[], out: Output): Pro
                 r.bpw === null ? "" : r.bpw.toFixed(2),
                 r.durationMs === null ? "" : `${(r.durationMs / 1000).toFixed(1)} s`,
                 r.status,
+                r.metrics === null ? "" : r.metrics.deltaPpl.toFixed(3),
+                r.metrics === null ? "" : formatKld(r.metrics.kld),
+                r.metrics === null ? "" : formatPercent(r.metrics.top1),
               ]),
             ]),
       );
@@ -40,7 +66,9 @@ export async function runsCommand(app: Lowbit, args: string[], out: Output): Pro
     }
     case "show": {
       const { positionals } = parseCommand("runs show", rest, {});
-      const run = findRun(app, requirePositional("runs show", positionals, 0, "a run id"));
+      const found = findRun(app, requirePositional("runs show", positionals, 0, "a run id"));
+      const evaluation = app.evaluate.latestByRun().get(found.id);
+      const run = { ...found, metrics: evaluation === undefined ? null : metricsJson(evaluation) };
       out.result(run, () => JSON.stringify(run, null, 2));
       return;
     }
