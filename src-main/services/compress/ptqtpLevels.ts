@@ -21,8 +21,8 @@ export const ptqtpLevels: readonly LevelDefinition[] = [
     nominalBpw: 4.25,
     extended: true,
     note:
-      "Two ternary planes per weight group, 2-bit packed: the fastest to decode on a CPU. " +
-      "Worse than Q4_K_M at a similar size on small models; needs Lowbit's extended runtime.",
+      "Lowbit's dual trit-plane format, 2-bit packed: between Q3_K_S and Q4_K_M in size and " +
+      "speed, but loses a little more than Q3_K_S for now (docs/benchmarks.md).",
   },
   {
     name: "PTQTP1",
@@ -32,8 +32,8 @@ export const ptqtpLevels: readonly LevelDefinition[] = [
     nominalBpw: 3.5,
     extended: true,
     note:
-      "Two ternary planes per weight group, packed base-3: Q3_K size without calibration data. " +
-      "Clear loss on small models; needs Lowbit's extended runtime.",
+      "Lowbit's dual trit-plane format, packed base-3: the smaller PTQTP, same quality as " +
+      "PTQTP2 but about half Q4_K_M's decode speed on a CPU; Q3_K_S beats it for now.",
   },
 ];
 
