@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { ExtendedRuntimeStatus } from "./extendedRuntime.js";
+import { AppError } from "../../contract/index.js";
+import { extensionGgmlTypeIds } from "../gguf/ggmlTypes.js";
+import { readGgufFile } from "../gguf/ggufReader.js";
+import { needsExtendedRuntime, type ExtendedRuntimeStatus } from "./extendedRuntime.js";
 
 /** How long the probe may take: node-llama-cpp tests its binary in a subprocess first. */
 const PROBE_TIMEOUT_MS = 60_000;
@@ -60,4 +63,30 @@ function runProbe(): Promise<ExtendedRuntimeStatus> {
       },
     );
   });
+}
+
+/**
+ * When llama.cpp refused a model stored in Lowbit's own types because the extended runtime is not
+ * loaded, the error that says so; null when the file has none of our types or the runtime has
+ * them (then the refusal had another cause).
+ */
+export async function explainRefusedModel(
+  model: { name: string; path: string },
+  status: () => Promise<ExtendedRuntimeStatus> = () => new ExtendedRuntimeProbe().status(),
+): Promise<AppError | null> {
+  const file = await readGgufFile(model.path).catch(() => null);
+  const ours = file?.tensors.filter((t) => extensionGgmlTypeIds.has(t.type.id)) ?? [];
+  if (ours.length === 0) {
+    return null;
+  }
+  const runtime = await status();
+  if (runtime.available) {
+    return null;
+  }
+  const types = [...new Set(ours.map((t) => t.type.name))].join(", ");
+  return new AppError(
+    "unsupported",
+    needsExtendedRuntime(`${model.name} (stored as ${types}, Lowbit's own type)`, runtime),
+    runtime.hint,
+  );
 }

@@ -8,6 +8,7 @@ import {
 } from "../../contract/index.js";
 import { ContractClient } from "../../rpc/client.js";
 import { Signal } from "../../rpc/signal.js";
+import { explainRefusedModel } from "./extendedProbe.js";
 import { kvSettingsProblem } from "./kvSupport.js";
 import { describeShortfall, fitEstimate } from "./memoryFit.js";
 import { describeCrash, type WorkerHandle, type WorkerSpawner } from "./workerProcess.js";
@@ -354,7 +355,11 @@ export class ModelRuntime {
   }
 
   private async failLoad(error: unknown, request: LoadRequest): Promise<AppError> {
-    const appError = await this.asAppError(error, request.model.name);
+    // A file in Lowbit's own types refused by a runtime without them: say that, not llama.cpp's words.
+    const cancelled = error instanceof AppError && error.code === "cancelled";
+    const appError =
+      (cancelled ? null : await explainRefusedModel(request.model)) ??
+      (await this.asAppError(error, request.model.name));
     if (this.state.get().status !== "crashed") {
       this.state.set({ ...emptyState, error: appError.toData() });
     }

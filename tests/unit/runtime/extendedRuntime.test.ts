@@ -2,6 +2,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeGgufFile } from "../../../src-main/services/gguf/index.js";
+import { explainRefusedModel } from "../../../src-main/services/runtime/extendedProbe.js";
 import {
   judgeExtendedRuntime,
   needsExtendedRuntime,
@@ -67,6 +69,43 @@ describe("the extended runtime check", () => {
       expect(readExtendedBuildOutcome(file)).toBeNull();
       writeFileSync(file, JSON.stringify({ status: "skipped", reason: "LOWBIT_SKIP_EXTENDED=1" }));
       expect(readExtendedBuildOutcome(file)).toMatchObject({ status: "skipped" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a model in Lowbit's types refused by a runtime without them", () => {
+  it("gets an error that names the type and the missing runtime, and only then", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "lowbit-refused-"));
+    try {
+      const ptqtp = path.join(dir, "ptqtp.gguf");
+      const plain = path.join(dir, "plain.gguf");
+      const write = (file: string, type: string, bytes: number) =>
+        writeGgufFile(file, {
+          metadata: { "general.architecture": { type: "string", value: "llama" } },
+          tensors: [
+            { name: "blk.0.ffn_up.weight", dims: [256, 2], type, data: new Uint8Array(bytes) },
+          ],
+        });
+      await write(ptqtp, "PTQTP1", 2 * 112);
+      await write(plain, "Q8_0", 2 * 8 * 34);
+      const missing = async () => judgeExtendedRuntime("prebuilt", stock, null);
+      const present = async () => judgeExtendedRuntime("localBuild", extended, null);
+
+      const error = await explainRefusedModel({ name: "Tiny PTQTP1", path: ptqtp }, missing);
+      expect(error?.toData()).toMatchObject({
+        code: "unsupported",
+        message: expect.stringMatching(
+          /^Tiny PTQTP1 \(stored as PTQTP1, Lowbit's own type\) needs the Lowbit extended runtime, which is not loaded: .*prebuilt/,
+        ),
+        hint: expect.stringMatching(/extended-build\.mjs/),
+      });
+      expect(await explainRefusedModel({ name: "Tiny", path: ptqtp }, present)).toBeNull();
+      expect(await explainRefusedModel({ name: "Plain", path: plain }, missing)).toBeNull();
+      expect(
+        await explainRefusedModel({ name: "Gone", path: path.join(dir, "no.gguf") }, missing),
+      ).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
