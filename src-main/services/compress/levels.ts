@@ -264,5 +264,7 @@ export function levelByName(name: string): LevelDefinition | undefined {
 
 /** Calibration is offered below 4 bits per weight, where it pays off. */
 export function offersImatrix(level: LevelDefinition): boolean {
-  return level.nominalBpw < 4;
+  // Not for PTQTP: weighting its per-group fit measured no gain (docs/benchmarks.md); it can
+  // still be asked for.
+  return level.nominalBpw < 4 && level.extended !== true;
 }
