@@ -58,7 +58,9 @@ if (!existsSync(base)) {
   );
 }
 
-console.log("\n| Group | weight error | PTQTP1 bpw | PTQTP2 bpw | PPL | mean KLD | same top token |");
+console.log(
+  "\n| Group | weight error | PTQTP1 bpw | PTQTP2 bpw | PPL | mean KLD | same top token |",
+);
 console.log("|---|---|---|---|---|---|---|");
 for (const group of [64, 128, 256]) {
   const out = path.join(dir, `starter-ptqtp-g${group}-f16.gguf`);
