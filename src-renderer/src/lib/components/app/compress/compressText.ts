@@ -25,6 +25,9 @@ export function stopDescription(stop: CompressionLevel): string {
   if (stop.needsImatrix) {
     parts.push("needs calibration");
   }
+  if (stop.quality?.meanKld != null) {
+    parts.push(`measured KL divergence ${stop.quality.meanKld.toPrecision(2)}`);
+  }
   return parts.join(", ");
 }
 
