@@ -13,6 +13,7 @@
         "src/evalMath.cpp",
         "src/evalResult.cpp",
         "src/evalRunner.cpp",
+        "src/gptq/kquantGrids.cpp",
         "src/imatrixCollector.cpp",
         "src/imatrixFile.cpp",
         "src/imatrixJob.cpp",
