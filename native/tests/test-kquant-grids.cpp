@@ -1,0 +1,306 @@
+// Tests for the k-quant grids the GPTQ-style driver rounds against
+// (native/addon/src/gptq/kquantGrids.cpp), against llama.cpp's own quantizer and dequantizer in
+// libggml-base. For Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS, on Gaussian, heavy-tailed and
+// degenerate rows, with and without importance:
+//  1. fit + round every column unchanged + encode gives ggml_quantize_chunk's bytes (IQ4_XS:
+//     the same header, and only rare columns on a decision boundary differ, never for worse);
+//  2. ggml's to_float of the encoded block gives exactly the values round() returned;
+//  3. perturbed values (small nudges and wild outliers) round to a level on the same grid, the
+//     nearest one, and still dequantize to what round() returned.
+// Built and run by tests/model/kquant-grids-native.test.ts; prints "N passed, M failed".
+#include "kquantGrids.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+using lowbit::gptq::Grid;
+using lowbit::gptq::kquantGridFor;
+
+static int g_passed = 0, g_failed = 0;
+
+#define CHECK(cond, ...)                          \
+  do {                                            \
+    if (cond) {                                   \
+      ++g_passed;                                 \
+    } else {                                      \
+      ++g_failed;                                 \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+      printf(__VA_ARGS__);                        \
+      printf("\n");                               \
+    }                                             \
+  } while (0)
+
+constexpr int kCols = 256;
+
+// Deterministic random numbers (xorshift).
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+static float uniform01() {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 7;
+  g_rng ^= g_rng << 17;
+  return (float)((g_rng >> 40) + 0.5) / (float)(1ull << 24);
+}
+static float gaussian() {
+  const float u = uniform01(), v = uniform01();
+  return sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v);
+}
+
+enum class Rows { Gaussian, HeavyTailed, Degenerate };
+static const char* rowsName(Rows r) {
+  return r == Rows::Gaussian ? "gaussian" : r == Rows::HeavyTailed ? "heavy-tailed" : "degenerate";
+}
+
+// One row of weights. Heavy-tailed: Student t with 2 degrees of freedom plus rare 20x outliers,
+// as some trained layers have. Degenerate: the edge cases of each search (all zero, one
+// non-zero, constant, all negative, tiny, a zero sub-block next to large ones).
+static void fillRow(Rows kind, int index, float* x) {
+  const float scale = 0.02f * (1 + index % 7);
+  if (kind == Rows::Gaussian) {
+    for (int j = 0; j < kCols; ++j) x[j] = scale * gaussian();
+  } else if (kind == Rows::HeavyTailed) {
+    for (int j = 0; j < kCols; ++j) {
+      const float g1 = gaussian(), g2 = gaussian(), g3 = gaussian();
+      x[j] = scale * g1 / sqrtf((g2 * g2 + g3 * g3) / 2 + 1e-6f);
+      if (uniform01() < 0.005f) x[j] *= 20;
+    }
+  } else {
+    for (int j = 0; j < kCols; ++j) x[j] = 0;
+    switch (index % 7) {
+      case 0:
+        break;
+      case 1:
+        x[index % kCols] = scale;
+        break;
+      case 2:
+        for (int j = 0; j < kCols; ++j) x[j] = scale;
+        break;
+      case 3:
+        for (int j = 0; j < kCols; ++j) x[j] = -scale * (1 + uniform01());
+        break;
+      case 4:
+        for (int j = 0; j < kCols; ++j) x[j] = 1e-9f * gaussian();
+        break;
+      case 5:
+        for (int j = 32; j < kCols; ++j) x[j] = scale * gaussian();
+        break;
+      default:
+        for (int j = 0; j < kCols; ++j) x[j] = (j % 16 == 3) ? 5 * scale : scale * gaussian();
+    }
+  }
+}
+
+// Importance like an imatrix's (positive, uneven, a few columns never active).
+static void fillImportance(float* w) {
+  for (int j = 0; j < kCols; ++j) {
+    w[j] = expf(1.5f * gaussian());
+    if (uniform01() < 0.05f) w[j] = 0;
+  }
+}
+
+struct TypeCase {
+  ggml_type type;
+  const char* name;
+  int sub;    // sub-block columns
+  int nmax;   // highest level
+  bool exact; // bytes must equal llama.cpp's
+};
+
+static const TypeCase kTypes[] = {
+    {GGML_TYPE_Q2_K, "Q2_K", 16, 3, true},    {GGML_TYPE_Q3_K, "Q3_K", 16, 7, true},
+    {GGML_TYPE_Q4_K, "Q4_K", 32, 15, true},   {GGML_TYPE_Q5_K, "Q5_K", 32, 31, true},
+    {GGML_TYPE_Q6_K, "Q6_K", 16, 63, true},   {GGML_TYPE_IQ4_XS, "IQ4_XS", 32, 15, false},
+};
+
+static bool sameBits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+// Every value a column of sub-block s can take: round() at a level's own value gives it back,
+// so decode each level by encoding a block that holds it and dequantizing with ggml.
+static std::vector<float> gridValues(const Grid* g, const ggml_type_traits* tt, const void* params,
+                                     int column, int nmax) {
+  std::vector<int32_t> levels(kCols, 0);
+  std::vector<uint8_t> block(ggml_row_size(g->type, kCols));
+  std::vector<float> out(kCols);
+  std::vector<float> values;
+  for (int l = 0; l <= nmax; ++l) {
+    levels[column] = l;
+    g->encode(params, levels.data(), block.data());
+    tt->to_float(block.data(), out.data(), kCols);
+    values.push_back(out[column]);
+  }
+  return values;
+}
+
+struct Stats {
+  long rows = 0, columns = 0, differing = 0, worse = 0, notAdjacent = 0, headerDiffers = 0;
+};
+
+static void checkRow(const TypeCase& tc, const float* x, const float* w, Stats& st,
+                     const char* label) {
+  const Grid* g = kquantGridFor(tc.type);
+  const ggml_type_traits* tt = ggml_get_type_traits(tc.type);
+  const size_t bytes = ggml_row_size(tc.type, kCols);
+  std::vector<uint8_t> ref(bytes), mine(bytes), params(g->params_size);
+  std::vector<int32_t> levels(kCols);
+  std::vector<float> rounded(kCols), deq(kCols), refDeq(kCols);
+
+  ggml_quantize_chunk(tc.type, x, ref.data(), 0, 1, kCols, w);
+  g->fit(x, w, 0, params.data());
+  for (int j = 0; j < kCols; ++j) rounded[j] = g->round(params.data(), j, x[j], &levels[j]);
+  g->encode(params.data(), levels.data(), mine.data());
+  ++st.rows;
+  st.columns += kCols;
+
+  // 1. llama.cpp's bytes.
+  if (tc.exact) {
+    CHECK(memcmp(ref.data(), mine.data(), bytes) == 0, "%s %s: bytes differ from llama.cpp's",
+          tc.name, label);
+  } else {
+    tt->to_float(ref.data(), refDeq.data(), kCols);
+    // IQ4_XS: header (d, scales_h, scales_l) identical; quants may differ on boundaries.
+    if (memcmp(ref.data(), mine.data(), 8) != 0) ++st.headerDiffers;
+    for (int j = 0; j < kCols; ++j) {
+      if (sameBits(refDeq[j], rounded[j])) continue;
+      ++st.differing;
+      // Never further from the weight on the stored grid than llama.cpp's choice (up to float
+      // rounding of the product), and one level away.
+      const float mineErr = fabsf(x[j] - rounded[j]), refErr = fabsf(x[j] - refDeq[j]);
+      if (mineErr > refErr * (1 + 1e-5f) + 1e-30f) ++st.worse;
+      const int refLevel = (j % 32 < 16) ? ref[8 + 16 * (j / 32) + j % 16] & 0xF
+                                         : ref[8 + 16 * (j / 32) + j % 16] >> 4;
+      if (abs(refLevel - levels[j]) != 1) ++st.notAdjacent;
+    }
+  }
+
+  // 2. ggml dequantizes the encoded block to exactly round()'s values.
+  tt->to_float(mine.data(), deq.data(), kCols);
+  int mismatched = 0;
+  for (int j = 0; j < kCols; ++j) mismatched += !sameBits(deq[j], rounded[j]);
+  CHECK(mismatched == 0, "%s %s: %d columns dequantize to other values than round() returned",
+        tc.name, label, mismatched);
+
+  // 3. Perturbed values: the level is in range, the value is on the grid (dequantizes to it) and
+  // is the nearest grid value of that column's sub-block.
+  float amax = 0;
+  for (int j = 0; j < kCols; ++j) amax = fmaxf(amax, fabsf(x[j]));
+  if (amax == 0) amax = 1;
+  int outOfRange = 0, notNearest = 0;
+  for (int j = 0; j < kCols; ++j) {
+    const float kick = uniform01() < 0.1f ? 10 * amax * gaussian() : 0.3f * amax * gaussian();
+    rounded[j] = g->round(params.data(), j, x[j] + kick, &levels[j]);
+    outOfRange += levels[j] < 0 || levels[j] > tc.nmax;
+  }
+  CHECK(outOfRange == 0, "%s %s: %d perturbed columns got a level out of range", tc.name, label,
+        outOfRange);
+  g->encode(params.data(), levels.data(), mine.data());
+  tt->to_float(mine.data(), deq.data(), kCols);
+  mismatched = 0;
+  for (int j = 0; j < kCols; ++j) mismatched += !sameBits(deq[j], rounded[j]);
+  CHECK(mismatched == 0, "%s %s: %d perturbed columns are off the grid", tc.name, label,
+        mismatched);
+  // Nearest: checked on a few columns per row (decoding a grid costs nmax + 1 encodes).
+  for (int j = 0; j < kCols; j += 37) {
+    const float target = x[j] + 0.7f * amax * gaussian();
+    int32_t level;
+    const float v = g->round(params.data(), j, target, &level);
+    const std::vector<float> grid = gridValues(g, tt, params.data(), j, tc.nmax);
+    float best = INFINITY;
+    for (float gv : grid) best = fminf(best, fabsf(target - gv));
+    if (fabsf(target - v) > best + 1e-6f * fabsf(target) + 1e-30f) ++notNearest;
+  }
+  CHECK(notNearest == 0, "%s %s: %d columns rounded to a grid value that is not the nearest",
+        tc.name, label, notNearest);
+  // Far beyond the block's range (llama.cpp's nearest_int trick is only valid up to 2^22
+  // steps): the grid's end on that side.
+  int notEnd = 0;
+  for (int j = 5; j < kCols; j += 64) {
+    const std::vector<float> grid = gridValues(g, tt, params.data(), j, tc.nmax);
+    float lo = INFINITY, hi = -INFINITY;
+    for (float gv : grid) lo = fminf(lo, gv), hi = fmaxf(hi, gv);
+    for (float far : {1e30f * amax, -1e30f * amax, 3e7f * amax, -3e7f * amax}) {
+      int32_t level;
+      const float v = g->round(params.data(), j, far, &level);
+      notEnd += level < 0 || level > tc.nmax || v != (far > 0 ? hi : lo);
+    }
+  }
+  CHECK(notEnd == 0, "%s %s: %d huge values did not round to the grid's end", tc.name, label,
+        notEnd);
+}
+
+// The driver fits rows on several threads: the same rows fitted concurrently give the same bytes.
+static void checkThreads(const TypeCase& tc) {
+  const Grid* g = kquantGridFor(tc.type);
+  const size_t bytes = ggml_row_size(tc.type, kCols);
+  const int rows = 64;
+  std::vector<float> x(rows * kCols), w(rows * kCols);
+  for (int r = 0; r < rows; ++r) {
+    fillRow(Rows::HeavyTailed, r, &x[r * kCols]);
+    fillImportance(&w[r * kCols]);
+  }
+  auto quantize = [&](std::vector<uint8_t>& out) {
+    std::vector<uint8_t> params(g->params_size);
+    std::vector<int32_t> levels(kCols);
+    for (int r = 0; r < rows; ++r) {
+      const float* xr = &x[r * kCols];
+      g->fit(xr, &w[r * kCols], 0, params.data());
+      for (int j = 0; j < kCols; ++j) g->round(params.data(), j, xr[j] * 0.9f, &levels[j]);
+      g->encode(params.data(), levels.data(), &out[r * bytes]);
+    }
+  };
+  std::vector<uint8_t> serial(rows * bytes), a(rows * bytes), b(rows * bytes);
+  quantize(serial);
+  std::thread ta([&] { quantize(a); }), tb([&] { quantize(b); });
+  ta.join();
+  tb.join();
+  CHECK(serial == a && serial == b, "%s: rows fitted on two threads differ", tc.name);
+}
+
+int main() {
+  // Only the k-quants and IQ4_XS have grids here.
+  const ggml_type others[] = {GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0,
+                              GGML_TYPE_IQ4_NL, GGML_TYPE_IQ2_XS, GGML_TYPE_TQ1_0};
+  for (ggml_type t : others) CHECK(kquantGridFor(t) == nullptr, "a grid for %s", ggml_type_name(t));
+
+  const int rowsPerKind = 150;
+  for (const TypeCase& tc : kTypes) {
+    const Grid* g = kquantGridFor(tc.type);
+    CHECK(g != nullptr, "no grid for %s", tc.name);
+    if (g == nullptr) continue;
+    CHECK(g->type == tc.type && g->block_cols == kCols && g->fit_cols == kCols &&
+              g->params_size > 0,
+          "%s: grid shape", tc.name);
+    Stats st;
+    float x[kCols], w[kCols];
+    for (Rows kind : {Rows::Gaussian, Rows::HeavyTailed, Rows::Degenerate}) {
+      for (int withImportance = 0; withImportance < 2; ++withImportance) {
+        const int n = kind == Rows::Degenerate ? 14 : rowsPerKind;
+        for (int r = 0; r < n; ++r) {
+          fillRow(kind, r, x);
+          if (withImportance) fillImportance(w);
+          char label[96];
+          snprintf(label, sizeof label, "%s row %d %s importance", rowsName(kind), r,
+                   withImportance ? "with" : "without");
+          checkRow(tc, x, withImportance ? w : nullptr, st, label);
+        }
+      }
+    }
+    checkThreads(tc);
+    if (!tc.exact) {
+      // Bound for IQ4_XS (see kquantGrids.cpp): identical scales, a small share of columns on
+      // another (adjacent, never worse) value than llama.cpp's.
+      const double share = (double)st.differing / (double)st.columns;
+      printf("%s: %ld of %ld columns (%.4f%%) differ from llama.cpp (boundary cases)\n", tc.name,
+             st.differing, st.columns, 100 * share);
+      CHECK(st.headerDiffers == 0, "%s: %ld blocks with other scales", tc.name, st.headerDiffers);
+      CHECK(st.worse == 0, "%s: %ld columns worse than llama.cpp's", tc.name, st.worse);
+      CHECK(st.notAdjacent == 0, "%s: %ld columns more than one level away", tc.name,
+            st.notAdjacent);
+      CHECK(share < 0.002, "%s: %.4f%% of columns differ (bound 0.2%%)", tc.name, 100 * share);
+    }
+    printf("%s: %ld rows checked\n", tc.name, st.rows);
+  }
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
