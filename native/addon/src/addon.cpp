@@ -6,6 +6,7 @@
 #include "backends.h"
 #include "evalJob.h"
 #include "ggmlTypeNames.h"
+#include "gptqJob.h"
 #include "imatrixJob.h"
 #include "quantizeJob.h"
 
@@ -43,6 +44,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
   exports.Set("computeImatrix", Napi::Function::New(env, ComputeImatrix, "computeImatrix"));
   exports.Set("evaluate", Napi::Function::New(env, Evaluate, "evaluate"));
+  exports.Set("gptq", Napi::Function::New(env, Gptq, "gptq"));
+  exports.Set("gptqGridTypes", Napi::Function::New(env, GptqGridTypes, "gptqGridTypes"));
   exports.Set("readImatrix", Napi::Function::New(env, ReadImatrix, "readImatrix"));
   exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
   return exports;
