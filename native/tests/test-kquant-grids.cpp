@@ -2,11 +2,11 @@
 // (native/addon/src/gptq/kquantGrids.cpp), against llama.cpp's own quantizer and dequantizer in
 // libggml-base. For Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS, on Gaussian, heavy-tailed and
 // degenerate rows, with and without importance:
-//  1. fit + round every column unchanged + encode gives ggml_quantize_chunk's bytes (IQ4_XS:
-//     the same header, and only rare columns on a decision boundary differ, never for worse);
+//  1. fit + round every column unchanged + encode gives ggml_quantize_chunk's bytes;
 //  2. ggml's to_float of the encoded block gives exactly the values round() returned;
 //  3. perturbed values (small nudges and wild outliers) round to a level on the same grid, the
-//     nearest one, and still dequantize to what round() returned.
+//     nearest one (IQ4_XS: as near as llama.cpp's fp32 scale allows), and still dequantize to
+//     what round() returned; values far out of range go to the grid's end.
 // Built and run by tests/model/kquant-grids-native.test.ts; prints "N passed, M failed".
 #include "kquantGrids.h"
 
@@ -103,16 +103,28 @@ static void fillImportance(float* w) {
 struct TypeCase {
   ggml_type type;
   const char* name;
-  int sub;    // sub-block columns
-  int nmax;   // highest level
-  bool exact; // bytes must equal llama.cpp's
+  int nmax;  // highest level
+  // IQ4_XS assigns levels with llama.cpp's fp32 super-block scale, not the fp16 one stored, so
+  // its decision boundaries may sit off the stored values' midpoints (see relativeSlack).
+  bool fp32Assign;
 };
 
 static const TypeCase kTypes[] = {
-    {GGML_TYPE_Q2_K, "Q2_K", 16, 3, true},    {GGML_TYPE_Q3_K, "Q3_K", 16, 7, true},
-    {GGML_TYPE_Q4_K, "Q4_K", 32, 15, true},   {GGML_TYPE_Q5_K, "Q5_K", 32, 31, true},
-    {GGML_TYPE_Q6_K, "Q6_K", 16, 63, true},   {GGML_TYPE_IQ4_XS, "IQ4_XS", 32, 15, false},
+    {GGML_TYPE_Q2_K, "Q2_K", 3, false},   {GGML_TYPE_Q3_K, "Q3_K", 7, false},
+    {GGML_TYPE_Q4_K, "Q4_K", 15, false},  {GGML_TYPE_Q5_K, "Q5_K", 31, false},
+    {GGML_TYPE_Q6_K, "Q6_K", 63, false},  {GGML_TYPE_IQ4_XS, "IQ4_XS", 15, true},
 };
+
+// How far, relative to the scale, the assigning scale may be from the stored one: an fp16
+// rounding (half an fp16 step: 2^-11 relative, more where the scale is subnormal in fp16, as
+// IQ4_XS scales of typical layers are), doubled as the grid's search window is.
+static float relativeSlack(const TypeCase& tc, const uint8_t* block) {
+  if (!tc.fp32Assign) return 0;
+  ggml_fp16_t h;
+  memcpy(&h, block, sizeof h);
+  const float d = fabsf(ggml_fp16_to_fp32(h));
+  return d == 0 ? 0 : fmaxf(0x1p-10f, 0x1p-24f / d);
+}
 
 static bool sameBits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 
@@ -133,46 +145,21 @@ static std::vector<float> gridValues(const Grid* g, const ggml_type_traits* tt, 
   return values;
 }
 
-struct Stats {
-  long rows = 0, columns = 0, differing = 0, worse = 0, notAdjacent = 0, headerDiffers = 0;
-};
-
-static void checkRow(const TypeCase& tc, const float* x, const float* w, Stats& st,
-                     const char* label) {
+static void checkRow(const TypeCase& tc, const float* x, const float* w, const char* label) {
   const Grid* g = kquantGridFor(tc.type);
   const ggml_type_traits* tt = ggml_get_type_traits(tc.type);
   const size_t bytes = ggml_row_size(tc.type, kCols);
   std::vector<uint8_t> ref(bytes), mine(bytes), params(g->params_size);
   std::vector<int32_t> levels(kCols);
-  std::vector<float> rounded(kCols), deq(kCols), refDeq(kCols);
+  std::vector<float> rounded(kCols), deq(kCols);
 
   ggml_quantize_chunk(tc.type, x, ref.data(), 0, 1, kCols, w);
   g->fit(x, w, 0, params.data());
   for (int j = 0; j < kCols; ++j) rounded[j] = g->round(params.data(), j, x[j], &levels[j]);
   g->encode(params.data(), levels.data(), mine.data());
-  ++st.rows;
-  st.columns += kCols;
-
   // 1. llama.cpp's bytes.
-  if (tc.exact) {
-    CHECK(memcmp(ref.data(), mine.data(), bytes) == 0, "%s %s: bytes differ from llama.cpp's",
-          tc.name, label);
-  } else {
-    tt->to_float(ref.data(), refDeq.data(), kCols);
-    // IQ4_XS: header (d, scales_h, scales_l) identical; quants may differ on boundaries.
-    if (memcmp(ref.data(), mine.data(), 8) != 0) ++st.headerDiffers;
-    for (int j = 0; j < kCols; ++j) {
-      if (sameBits(refDeq[j], rounded[j])) continue;
-      ++st.differing;
-      // Never further from the weight on the stored grid than llama.cpp's choice (up to float
-      // rounding of the product), and one level away.
-      const float mineErr = fabsf(x[j] - rounded[j]), refErr = fabsf(x[j] - refDeq[j]);
-      if (mineErr > refErr * (1 + 1e-5f) + 1e-30f) ++st.worse;
-      const int refLevel = (j % 32 < 16) ? ref[8 + 16 * (j / 32) + j % 16] & 0xF
-                                         : ref[8 + 16 * (j / 32) + j % 16] >> 4;
-      if (abs(refLevel - levels[j]) != 1) ++st.notAdjacent;
-    }
-  }
+  CHECK(memcmp(ref.data(), mine.data(), bytes) == 0, "%s %s: bytes differ from llama.cpp's",
+        tc.name, label);
 
   // 2. ggml dequantizes the encoded block to exactly round()'s values.
   tt->to_float(mine.data(), deq.data(), kCols);
@@ -208,7 +195,9 @@ static void checkRow(const TypeCase& tc, const float* x, const float* w, Stats& 
     const std::vector<float> grid = gridValues(g, tt, params.data(), j, tc.nmax);
     float best = INFINITY;
     for (float gv : grid) best = fminf(best, fabsf(target - gv));
-    if (fabsf(target - v) > best + 1e-6f * fabsf(target) + 1e-30f) ++notNearest;
+    const float slack = relativeSlack(tc, ref.data());
+    const float tolerance = (1e-6f + 2 * slack) * fabsf(target) + 1e-30f;
+    if (fabsf(target - v) > best + tolerance) ++notNearest;
   }
   CHECK(notNearest == 0, "%s %s: %d columns rounded to a grid value that is not the nearest",
         tc.name, label, notNearest);
@@ -271,7 +260,7 @@ int main() {
     CHECK(g->type == tc.type && g->block_cols == kCols && g->fit_cols == kCols &&
               g->params_size > 0,
           "%s: grid shape", tc.name);
-    Stats st;
+    int rows = 0;
     float x[kCols], w[kCols];
     for (Rows kind : {Rows::Gaussian, Rows::HeavyTailed, Rows::Degenerate}) {
       for (int withImportance = 0; withImportance < 2; ++withImportance) {
@@ -282,24 +271,13 @@ int main() {
           char label[96];
           snprintf(label, sizeof label, "%s row %d %s importance", rowsName(kind), r,
                    withImportance ? "with" : "without");
-          checkRow(tc, x, withImportance ? w : nullptr, st, label);
+          checkRow(tc, x, withImportance ? w : nullptr, label);
+          ++rows;
         }
       }
     }
     checkThreads(tc);
-    if (!tc.exact) {
-      // Bound for IQ4_XS (see kquantGrids.cpp): identical scales, a small share of columns on
-      // another (adjacent, never worse) value than llama.cpp's.
-      const double share = (double)st.differing / (double)st.columns;
-      printf("%s: %ld of %ld columns (%.4f%%) differ from llama.cpp (boundary cases)\n", tc.name,
-             st.differing, st.columns, 100 * share);
-      CHECK(st.headerDiffers == 0, "%s: %ld blocks with other scales", tc.name, st.headerDiffers);
-      CHECK(st.worse == 0, "%s: %ld columns worse than llama.cpp's", tc.name, st.worse);
-      CHECK(st.notAdjacent == 0, "%s: %ld columns more than one level away", tc.name,
-            st.notAdjacent);
-      CHECK(share < 0.002, "%s: %.4f%% of columns differ (bound 0.2%%)", tc.name, 100 * share);
-    }
-    printf("%s: %ld rows checked\n", tc.name, st.rows);
+    printf("%s: %d rows checked\n", tc.name, rows);
   }
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
