@@ -1,4 +1,7 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+const contract = new URL("./src-main/contract/index.ts", import.meta.url);
 
 // Test tiers, selectable by name: `vitest run --project unit`.
 // Model tests load real GGUFs through node-llama-cpp in worker processes: one file at a time,
@@ -6,7 +9,11 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["tests/unit/**/*.test.ts"], testTimeout: 20_000 } },
+      {
+        // The renderer's pure helpers are unit-tested too; they import the contract by its alias.
+        resolve: { alias: { "@contract": fileURLToPath(contract) } },
+        test: { name: "unit", include: ["tests/unit/**/*.test.ts"], testTimeout: 20_000 },
+      },
       {
         test: { name: "contract", include: ["tests/contract/**/*.test.ts"], testTimeout: 20_000 },
       },
