@@ -31,6 +31,31 @@ export const levelQualitySchema = z
   .nullable();
 export type LevelQuality = z.infer<typeof levelQualitySchema>;
 
+/**
+ * How the weights are rounded. rtn: llama.cpp's quantizer as is (round to nearest after its scale
+ * search). gptq: the same file type, each layer's weights rounded column by column with the
+ * rounding error pushed onto the columns not yet rounded, weighted by the layer's inputs on a
+ * calibration text ("calibrated"; docs/compression.md).
+ */
+export const quantizeMethodSchema = z.enum(["rtn", "gptq"]);
+export type QuantizeMethod = z.infer<typeof quantizeMethodSchema>;
+
+/** What a calibrated (gptq) run used: enough to repeat it. */
+export const gptqInfoSchema = z.object({
+  /** λ as a share of the mean diagonal of each input's Gram matrix. */
+  damping: z.number(),
+  textPath: z.string(),
+  textSha256: z.string(),
+  dataset: z.string(),
+  chunkSize: z.number().int(),
+  /** Chunks asked for; `tokens` says what was used. */
+  chunks: z.number().int(),
+  tokens: z.number().int().nullable(),
+  /** Weight matrices rounded with compensation; the rest kept llama.cpp's bytes. */
+  tensors: z.number().int().nullable(),
+});
+export type GptqInfo = z.infer<typeof gptqInfoSchema>;
+
 /** fits: comfortably in free memory; tight: under it but with little margin; no: over it. */
 export const fitSchema = z.enum(["fits", "tight", "no"]);
 export type Fit = z.infer<typeof fitSchema>;
@@ -73,6 +98,12 @@ export const compressionLevelSchema = z.object({
   /** What to expect at this level, in plain language. */
   note: z.string(),
   quality: levelQualitySchema,
+  /** Calibrated (gptq) rounding exists for this level's main type in this build. */
+  gptqOffered: z.boolean().optional(),
+  /** The method a quantization uses when the caller does not choose (absent: rtn). */
+  methodDefault: quantizeMethodSchema.optional(),
+  /** Quality measured for this level's calibrated (gptq) variant; `quality` is the plain one. */
+  gptqQuality: levelQualitySchema.optional(),
 });
 export type CompressionLevel = z.infer<typeof compressionLevelSchema>;
 
@@ -117,6 +148,9 @@ export const runSchema = z.object({
   imatrix: z.boolean(),
   imatrixTextSha256: z.string().nullable(),
   imatrixDataset: z.string().nullable(),
+  /** How the weights were rounded; absent means "rtn" (runs from before gptq existed). */
+  method: quantizeMethodSchema.optional(),
+  gptq: gptqInfoSchema.nullable().optional(),
   outputModelId: z.string().nullable(),
   outputPath: z.string().nullable(),
   sizeBytes: z.number().nullable(),
@@ -132,13 +166,21 @@ export const runSchema = z.object({
 export type Run = z.infer<typeof runSchema>;
 
 export const quantizeProgressSchema = z.object({
-  phase: z.enum(["queued", "calibrating", "quantizing", "verifying", "registering"]),
+  phase: z.enum([
+    "queued",
+    "calibrating",
+    "quantizing",
+    "compensating",
+    "verifying",
+    "registering",
+  ]),
   /** The whole job, 0..1. */
   fraction: z.number().min(0).max(1),
   /** While quantizing: the tensor llama.cpp is on, 1-based. */
   tensorIndex: z.number().int().optional(),
   tensorCount: z.number().int().optional(),
   tensorName: z.string().optional(),
+  /** While compensating: weight matrices rounded so far, of tensorCount. */
   /** While calibrating: chunks of the calibration text evaluated so far. */
   chunk: z.number().int().optional(),
   chunks: z.number().int().optional(),
@@ -189,6 +231,12 @@ export const compressEndpoints = {
       name: z.string().trim().min(1).max(200).optional(),
       /** Quantizing an already quantized model compounds the error; the user must say so. */
       allowRequantize: z.boolean().default(false),
+      /** Defaults to the level's own default (levels[].methodDefault). */
+      method: quantizeMethodSchema.optional(),
+      /** gptq: the text to calibrate on; defaults to the starter model's calibration split. */
+      calibrationTextPath: z.string().min(1).optional(),
+      /** gptq: at most this many chunks of that text; defaults to 64. */
+      calibrationChunks: z.number().int().min(1).max(100_000).optional(),
     }),
     quantizeProgressSchema,
     z.object({ run: runSchema, model: modelSchema, reused: z.boolean() }),

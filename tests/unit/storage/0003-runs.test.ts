@@ -35,6 +35,8 @@ function run(overrides: Partial<Run> = {}): Run {
     imatrix: false,
     imatrixTextSha256: null,
     imatrixDataset: null,
+    method: "rtn",
+    gptq: null,
     outputModelId: null,
     outputPath: null,
     sizeBytes: null,
@@ -78,7 +80,7 @@ describe("migration 0003-runs", () => {
 
   it("stores a run and reads it back as it was written", () => {
     const db = atVersion2();
-    migrate(db, migrations, 3);
+    migrate(db, migrations); // the queries are for the latest schema
     insertRun(db, run());
     expect(getRun(db, "r1")).toEqual(run());
     const done = run({
@@ -102,7 +104,7 @@ describe("migration 0003-runs", () => {
 
   it("keeps a run, with its source's sha256, when either model is removed", () => {
     const db = atVersion2();
-    migrate(db, migrations, 3);
+    migrate(db, migrations); // the queries are for the latest schema
     insertRun(db, run({ status: "done", outputModelId: "out" }));
     db.prepare("DELETE FROM models").run();
     const kept = getRun(db, "r1");
@@ -113,14 +115,14 @@ describe("migration 0003-runs", () => {
 
   it("refuses an unknown status or a run pointing at a model that does not exist", () => {
     const db = atVersion2();
-    migrate(db, migrations, 3);
+    migrate(db, migrations); // the queries are for the latest schema
     expect(() => insertRun(db, run({ status: "paused" as Run["status"] }))).toThrow(/CHECK/);
     expect(() => insertRun(db, run({ id: "r2", outputModelId: "ghost" }))).toThrow(/FOREIGN KEY/);
   });
 
   it("fails runs a dead process left queued or running, and only those", () => {
     const db = atVersion2();
-    migrate(db, migrations, 3);
+    migrate(db, migrations); // the queries are for the latest schema
     insertRun(db, run({ id: "a", status: "running" }));
     insertRun(db, run({ id: "b", status: "queued" }));
     insertRun(db, run({ id: "c", status: "done" }));

@@ -12,6 +12,8 @@ interface RunRow {
   imatrix: number;
   imatrix_text_sha256: string | null;
   imatrix_dataset: string | null;
+  method: "rtn" | "gptq";
+  gptq: string | null;
   output_model_id: string | null;
   output_path: string | null;
   size_bytes: number | null;
@@ -37,6 +39,8 @@ function fromRow(row: RunRow): Run {
     imatrix: row.imatrix === 1,
     imatrixTextSha256: row.imatrix_text_sha256,
     imatrixDataset: row.imatrix_dataset,
+    method: row.method,
+    gptq: row.gptq === null ? null : (JSON.parse(row.gptq) as Run["gptq"]),
     outputModelId: row.output_model_id,
     outputPath: row.output_path,
     sizeBytes: row.size_bytes,
@@ -54,10 +58,11 @@ function fromRow(row: RunRow): Run {
 export function insertRun(db: Database, run: Run): void {
   db.prepare(
     `INSERT INTO runs (id, job_id, source_model_id, source_name, source_sha256, level, options,
-       imatrix, imatrix_text_sha256, imatrix_dataset, output_model_id, output_path, size_bytes, bpw,
-       duration_ms, threads, machine, status, error, created_at, finished_at)
+       imatrix, imatrix_text_sha256, imatrix_dataset, method, gptq, output_model_id, output_path,
+       size_bytes, bpw, duration_ms, threads, machine, status, error, created_at, finished_at)
      VALUES (@id, @job_id, @source_model_id, @source_name, @source_sha256, @level, @options,
-       @imatrix, @imatrix_text_sha256, @imatrix_dataset, @output_model_id, @output_path,
+       @imatrix, @imatrix_text_sha256, @imatrix_dataset, @method, @gptq, @output_model_id,
+       @output_path,
        @size_bytes, @bpw, @duration_ms, @threads, @machine, @status, @error, @created_at,
        @finished_at)`,
   ).run(toRow(run));
@@ -68,6 +73,7 @@ export function updateRun(db: Database, run: Run): void {
   db.prepare(
     `UPDATE runs SET job_id = @job_id, imatrix = @imatrix,
        imatrix_text_sha256 = @imatrix_text_sha256, imatrix_dataset = @imatrix_dataset,
+       method = @method, gptq = @gptq,
        output_model_id = @output_model_id, output_path = @output_path, size_bytes = @size_bytes,
        bpw = @bpw, duration_ms = @duration_ms, threads = @threads, status = @status,
        error = @error, finished_at = @finished_at
@@ -87,6 +93,8 @@ function toRow(run: Run): RunRow {
     imatrix: run.imatrix ? 1 : 0,
     imatrix_text_sha256: run.imatrixTextSha256,
     imatrix_dataset: run.imatrixDataset,
+    method: run.method ?? "rtn",
+    gptq: run.gptq === undefined || run.gptq === null ? null : JSON.stringify(run.gptq),
     output_model_id: run.outputModelId,
     output_path: run.outputPath,
     size_bytes: run.sizeBytes,
