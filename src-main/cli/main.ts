@@ -44,6 +44,7 @@ Commands:
   levels <model> [--ctx N] [--kv-k T --kv-v T]
                                         every compression level: exact size, bpw, fit, calibration
   quantize <model> --level NAME [--imatrix auto|on|off] [--imatrix-text FILE] [--chunks N]
+       [--method rtn|gptq] [--calibration-text FILE] [--calibration-chunks N]
        [--out PATH] [--name N] [--threads N] [--allow-requantize]
                                         compress on this machine; the result joins the library
   runs list [--model M] [--limit N]     compression runs, newest first, with what each costs

@@ -12,6 +12,7 @@ import {
   DEFAULT_IMATRIX_CHUNKS,
   defaultCalibrationText,
 } from "./calibration.js";
+import { gptqByDefault, offersGptq } from "./gptqMethod.js";
 import { imatrixMetadata } from "./imatrixMetadata.js";
 import { compressionLevels, offersImatrix, type LevelDefinition } from "./levels.js";
 import type { LevelPlanner } from "./levelPlanner.js";
@@ -70,6 +71,8 @@ export async function describeLevels(
     ...(offersImatrix(level) ? [{ ftype: level.ftype, assumeImatrix: true, metadata }] : []),
   ]);
   const plans = await planner.plan(model, requests);
+  // No grids (a worker that cannot say) means no calibrated variants, never a failed list.
+  const gridTypes = await planner.gptqTypes().catch(() => new Set<number>());
   const planFor = (ftype: number, withImatrix: boolean): LevelPlan | undefined =>
     plans.find((p) => p.ftype === ftype && p.assumeImatrix === withImatrix);
 
@@ -98,6 +101,7 @@ export async function describeLevels(
         : level.nominalBpw;
     const memoryBytes = (sizeBytes ?? 0) + overhead;
     const reason = unavailableReason(model, level, chosen, sourceQuantized);
+    const gptqOffered = offersGptq(level, gridTypes);
     return {
       level: level.name,
       family: level.family,
@@ -119,6 +123,9 @@ export async function describeLevels(
       ...(reason === undefined ? {} : { reason }),
       note: level.note,
       quality: quality(level.name),
+      gptqOffered,
+      methodDefault: gptqByDefault(level, gptqOffered, text !== null) ? "gptq" : "rtn",
+      gptqQuality: gptqOffered ? quality(`${level.name}+gptq`) : null,
     };
   });
   levels.sort((a, b) => b.bpw - a.bpw || b.sizeBytes - a.sizeBytes);

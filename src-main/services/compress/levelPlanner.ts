@@ -22,6 +22,7 @@ export class LevelPlanner {
   private idle: NodeJS.Timeout | undefined;
   private readonly cache = new Map<string, LevelPlan>();
   private queue: Promise<unknown> = Promise.resolve();
+  private gptq: Promise<ReadonlySet<number>> | null = null;
 
   constructor(private readonly spawn: WorkerSpawner) {}
 
@@ -50,18 +51,43 @@ export class LevelPlanner {
     });
   }
 
+  /** ggml type ids calibrated (gptq) rounding supports here; asked once, the build is fixed. */
+  gptqTypes(): Promise<ReadonlySet<number>> {
+    this.gptq ??= this.exclusive(async () => {
+      const worker = this.ensureWorker();
+      try {
+        return new Set(
+          await worker.run(undefined, () => worker.client.call("worker.gptqTypes", {})),
+        );
+      } finally {
+        this.scheduleIdle();
+      }
+    });
+    this.gptq.catch(() => (this.gptq = null));
+    return this.gptq;
+  }
+
   dispose(): void {
     clearTimeout(this.idle);
     this.worker?.kill();
     this.worker = null;
   }
 
-  private async dryRun(path: string, plans: PlanRequest[]): Promise<LevelPlan[]> {
+  private ensureWorker(): CompressWorker {
     clearTimeout(this.idle);
     if (this.worker === null || !this.worker.alive) {
       this.worker = new CompressWorker(this.spawn);
     }
-    const worker = this.worker;
+    return this.worker;
+  }
+
+  private scheduleIdle(): void {
+    this.idle = setTimeout(() => this.dispose(), IDLE_MS);
+    this.idle.unref();
+  }
+
+  private async dryRun(path: string, plans: PlanRequest[]): Promise<LevelPlan[]> {
+    const worker = this.ensureWorker();
     try {
       return await worker.run(undefined, () =>
         worker.client.call("worker.planLevels", {
@@ -70,8 +96,7 @@ export class LevelPlanner {
         }),
       );
     } finally {
-      this.idle = setTimeout(() => this.dispose(), IDLE_MS);
-      this.idle.unref();
+      this.scheduleIdle();
     }
   }
 

@@ -31,6 +31,17 @@ export function provenanceFor(model: Model, run: Run | undefined, exportedAt: st
     keys["lowbit.imatrix.text_sha256"] = run.imatrixTextSha256 ?? "";
     keys["lowbit.imatrix.chunks"] = run.options.imatrixChunks ?? 0;
   }
+  keys["lowbit.method"] = run.method ?? "rtn";
+  if (run.method === "gptq" && run.gptq !== undefined && run.gptq !== null) {
+    keys["lowbit.gptq.damping"] = run.gptq.damping;
+    keys["lowbit.gptq.text_sha256"] = run.gptq.textSha256;
+    keys["lowbit.gptq.dataset"] = run.gptq.dataset;
+    keys["lowbit.gptq.chunk_size"] = run.gptq.chunkSize;
+    keys["lowbit.gptq.chunks"] = run.gptq.chunks;
+    if (run.gptq.tokens !== null) {
+      keys["lowbit.gptq.tokens"] = run.gptq.tokens;
+    }
+  }
   if (run.finishedAt !== null) {
     keys["lowbit.quantized_at"] = run.finishedAt;
   }

@@ -6,8 +6,10 @@ import type { Database } from "better-sqlite3";
 import {
   AppError,
   toErrorData,
+  type GptqInfo,
   type ImatrixChoice,
   type Model,
+  type QuantizeMethod,
   type QuantizeProgress,
   type Run,
 } from "../../contract/index.js";
@@ -19,11 +21,13 @@ import { findModelBySha256, insertModel } from "../storage/queries/models.js";
 import {
   calibrationChunkSize,
   DEFAULT_IMATRIX_CHUNKS,
+  defaultCalibrationText,
   resolveCalibrationText,
   type Calibrator,
   type Imatrix,
 } from "./calibration.js";
 import { CompressWorker } from "./compressWorker.js";
+import { decideMethod, DEFAULT_GPTQ_CHUNKS, gptqInfoFor, gptqMetadata } from "./gptqMethod.js";
 import { imatrixByDefault, isQuantized } from "./describeLevels.js";
 import { compressionLevels, levelByName, type LevelDefinition } from "./levels.js";
 import type { LevelPlanner } from "./levelPlanner.js";
@@ -43,6 +47,10 @@ export interface QuantizeRequest {
   outPath?: string | undefined;
   name?: string | undefined;
   allowRequantize: boolean;
+  /** Defaults to the level's default (gptq for PTQTP when a calibration text exists). */
+  method?: QuantizeMethod | undefined;
+  calibrationTextPath?: string | undefined;
+  calibrationChunks?: number | undefined;
 }
 
 export interface QuantizeContext {
@@ -95,6 +103,23 @@ export async function quantizeModel(
   }
   const useImatrix = decideImatrix(level, plan.requiresImatrix, request.imatrix);
   const text = useImatrix ? await resolveCalibrationText(request.imatrixTextPath) : null;
+  const defaultText = await defaultCalibrationText();
+  const method = decideMethod(
+    level,
+    request.method,
+    await deps.planner.gptqTypes(),
+    defaultText !== null || request.calibrationTextPath !== undefined,
+  );
+  const gptqText =
+    method === "gptq" ? await resolveCalibrationText(request.calibrationTextPath) : null;
+  let gptq: GptqInfo | null =
+    gptqText === null
+      ? null
+      : gptqInfoFor(
+          gptqText,
+          calibrationChunkSize(source),
+          request.calibrationChunks ?? DEFAULT_GPTQ_CHUNKS,
+        );
   const threads = request.threads > 0 ? request.threads : os.availableParallelism();
 
   const linked = request.outPath !== undefined;
@@ -126,6 +151,8 @@ export async function quantizeModel(
     imatrix: useImatrix,
     imatrixTextSha256: text?.sha256 ?? null,
     imatrixDataset: text?.dataset ?? null,
+    method,
+    gptq,
     outputModelId: null,
     outputPath: null,
     sizeBytes: null,
@@ -150,9 +177,7 @@ export async function quantizeModel(
     partial = `${target}.partial`;
     run = deps.runs.save({ ...run, status: "running" });
     worker = new CompressWorker(deps.spawn);
-    const share = useImatrix
-      ? { calibrate: 0.45, quantize: 0.45 }
-      : { calibrate: 0, quantize: 0.88 };
+    const share = shares(useImatrix, gptq !== null);
 
     let imatrix: Imatrix | null = null;
     let identity: ImatrixIdentity | null = null;
@@ -194,10 +219,12 @@ export async function quantizeModel(
           threads,
           allowRequantize: request.allowRequantize,
           imatrixPath: imatrix?.path ?? null,
-          metadata:
-            imatrix === null || identity === null
+          metadata: [
+            ...(imatrix === null || identity === null
               ? []
-              : imatrixMetadata(identity, { entries: imatrix.entries, chunks: imatrix.chunks }),
+              : imatrixMetadata(identity, { entries: imatrix.entries, chunks: imatrix.chunks })),
+            ...(gptq === null ? [] : gptqMetadata(gptq)),
+          ],
         },
         {
           signal,
@@ -212,10 +239,22 @@ export async function quantizeModel(
         },
       ),
     );
+    if (gptq !== null) {
+      gptq = await compensateInPlace(
+        active,
+        source.path,
+        partial,
+        gptq,
+        request.threads,
+        ctx.signal,
+        (p) => progress(gptqProgress(p, share)),
+      );
+      run = deps.runs.save({ ...run, gptq });
+    }
     worker.kill();
     worker = null;
 
-    const verifyFrom = share.calibrate + share.quantize;
+    const verifyFrom = share.calibrate + share.quantize + share.gptq;
     progress({ phase: "verifying", fraction: verifyFrom });
     const size = statSync(partial).size;
     const sha256 = await hashFile(partial, ctx.signal, (bytes) =>
@@ -294,6 +333,76 @@ export async function quantizeModel(
     });
     throw cancelled ? new AppError("cancelled", "Cancelled.") : AppError.fromData(data);
   }
+}
+
+/** How much of the job's progress bar each stage takes. */
+function shares(
+  imatrix: boolean,
+  gptq: boolean,
+): { calibrate: number; quantize: number; gptq: number } {
+  if (gptq) {
+    return imatrix
+      ? { calibrate: 0.25, quantize: 0.2, gptq: 0.45 }
+      : { calibrate: 0, quantize: 0.25, gptq: 0.63 };
+  }
+  return imatrix
+    ? { calibrate: 0.45, quantize: 0.45, gptq: 0 }
+    : { calibrate: 0, quantize: 0.88, gptq: 0 };
+}
+
+interface GptqStep {
+  phase: "calibrating" | "compensating";
+  done: number;
+  total: number;
+  pass: number;
+  passes: number;
+}
+
+function gptqProgress(
+  p: GptqStep,
+  share: { calibrate: number; quantize: number; gptq: number },
+): QuantizeProgress {
+  // Each pass calibrates (a third of its time on small models) and then compensates its layers.
+  const from = share.calibrate + share.quantize;
+  const perPass = share.gptq / Math.max(1, p.passes);
+  const within =
+    p.phase === "calibrating" ? (0.35 * p.done) / p.total : 0.35 + (0.65 * p.done) / p.total;
+  const fraction = from + perPass * (p.pass - 1 + within);
+  return p.phase === "calibrating"
+    ? { phase: "calibrating", fraction, chunk: p.done, chunks: p.total }
+    : { phase: "compensating", fraction, tensorIndex: p.done, tensorCount: p.total };
+}
+
+/**
+ * Calibrated rounding of the file llama.cpp just wrote, in the same worker: the source model
+ * runs over the text and every layer weight with a grid is rounded again from the source
+ * weights with compensation, in place. Returns the run's gptq record with what was used.
+ */
+async function compensateInPlace(
+  worker: CompressWorker,
+  sourcePath: string,
+  partial: string,
+  gptq: GptqInfo,
+  threads: number,
+  signal: AbortSignal | undefined,
+  onProgress: (p: GptqStep) => void,
+): Promise<GptqInfo> {
+  const result = await worker.run(signal, (forwarded) =>
+    worker.client.job(
+      "worker.gptq",
+      {
+        modelPath: sourcePath,
+        targetPath: partial,
+        textPath: gptq.textPath,
+        chunkSize: gptq.chunkSize,
+        maxChunks: gptq.chunks,
+        damping: gptq.damping,
+        threads,
+      },
+      { signal: forwarded, onProgress },
+    ),
+  );
+  return { ...gptq, tokens: result.tokens, tensors: result.compensated };
 }
 
 function requireLevel(name: string): LevelDefinition {

@@ -20,6 +20,7 @@ import { EvalWorker } from "./evalWorker.js";
 import { logProbFileBytes, type CachedBase, type LogProbCache } from "./logProbCache.js";
 import type { PreparedEvaluation } from "./prepareEvaluation.js";
 import type { WorkerEvaluateResult } from "./worker/evaluateWorkerContract.js";
+import { variantLabel } from "../compress/gptqMethod.js";
 
 export interface EvaluateDeps {
   db: Database;
@@ -59,7 +60,7 @@ export async function evaluateModel(
       id: model.id,
       name: model.name,
       sha256: model.sha256,
-      level: run?.level ?? model.fileType,
+      level: run === undefined ? model.fileType : variantLabel(run),
       sizeBytes: model.sizeBytes,
       bpw: run?.bpw ?? model.bpw,
     },

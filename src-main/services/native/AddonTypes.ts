@@ -221,6 +221,65 @@ export interface NativeSystemInfo {
   ggmlTypes: Array<{ id: number; name: string; blockSize: number; typeSize: number }>;
 }
 
+export interface NativeGptqOptions {
+  /** The source model: it runs over the text, and its weights are what gets rounded. */
+  modelPath: string;
+  /** A file llama_model_quantize wrote from modelPath; its layer weights are rewritten in place. */
+  targetPath: string;
+  textPath: string;
+  /** Tokens per chunk. Defaults to 512. */
+  chunkSize?: number;
+  /** Evaluate at most this many chunks; -1 for all. Defaults to 64. */
+  maxChunks?: number;
+  /** λ as a share of the mean diagonal of each Gram matrix. Defaults to 0.01. */
+  damping?: number;
+  /** Defaults to 1. */
+  threads?: number;
+  /** false: round to nearest on the same grids (what compensation is measured against). */
+  compensate?: boolean;
+  /** Also compute each tensor's layer-output error with and without compensation. */
+  measure?: boolean;
+  /** Gram matrices kept at once; more layers take more passes. Defaults to a quarter of RAM. */
+  maxGramBytes?: number;
+}
+
+export interface NativeGptqProgress {
+  phase: "calibrating" | "compensating";
+  /** Chunks evaluated or tensors rounded so far, of total, in this pass. */
+  done: number;
+  total: number;
+  pass: number;
+  passes: number;
+  /** The tensor just rounded. */
+  name: string;
+}
+
+export interface NativeGptqTensor {
+  name: string;
+  /** ggml type id. */
+  type: number;
+  rows: number;
+  cols: number;
+  /** With `measure`: ‖(W − Q)X‖² over the calibration tokens, round-to-nearest and compensated. */
+  rtnError?: number;
+  gptqError?: number;
+}
+
+export interface NativeGptqResult {
+  chunks: number;
+  chunkSize: number;
+  tokens: number;
+  passes: number;
+  damping: number;
+  /** Weight matrices rewritten with compensation. */
+  compensated: number;
+  /** Weight matrices with a grid whose input the calibration never saw (kept as they were). */
+  skipped: number;
+  calibrationSeconds: number;
+  compensationSeconds: number;
+  tensors: NativeGptqTensor[];
+}
+
 export interface LowbitAddon {
   quantize(
     options: NativeQuantizeOptions,
@@ -235,6 +294,13 @@ export interface LowbitAddon {
     options: NativeEvaluateOptions,
     onProgress?: (progress: NativeEvaluateProgress) => void,
   ): NativeJob<NativeEvaluateResult>;
+  /** Calibrated (GPTQ-style) rounding of a quantized file's layer weights, in place. */
+  gptq(
+    options: NativeGptqOptions,
+    onProgress?: (progress: NativeGptqProgress) => void,
+  ): NativeJob<NativeGptqResult>;
+  /** ggml type ids calibrated rounding supports in this build. */
+  gptqGridTypes(): number[];
   /** Reads an imatrix file's summary; throws a NativeError (code bad_imatrix) if unusable. */
   readImatrix(path: string): NativeImatrixSummary;
   systemInfo(): NativeSystemInfo;

@@ -74,6 +74,37 @@ export const compressWorkerEndpoints = {
     }),
     z.array(levelPlanSchema),
   ),
+  /** Calibrated rounding of a file worker.quantize just wrote (addon gptq()). */
+  "worker.gptq": job(
+    z.object({
+      modelPath: z.string().min(1),
+      targetPath: z.string().min(1),
+      textPath: z.string().min(1),
+      chunkSize: z.number().int().min(16),
+      maxChunks: z.number().int(),
+      damping: z.number().min(0).max(1),
+      /** 0: choose for this machine. */
+      threads: z.number().int().min(0),
+    }),
+    z.object({
+      phase: z.enum(["calibrating", "compensating"]),
+      done: z.number().int(),
+      total: z.number().int(),
+      pass: z.number().int(),
+      passes: z.number().int(),
+    }),
+    z.object({
+      chunks: z.number().int(),
+      tokens: z.number().int(),
+      passes: z.number().int(),
+      compensated: z.number().int(),
+      skipped: z.number().int(),
+      calibrationSeconds: z.number(),
+      compensationSeconds: z.number(),
+    }),
+  ),
+  /** ggml type ids calibrated rounding supports in this worker's build. */
+  "worker.gptqTypes": rpc(z.object({}), z.array(z.number().int())),
   "worker.imatrix": job(
     z.object({
       modelPath: z.string().min(1),

@@ -87,6 +87,36 @@ export function createCompressWorkerHandlers(): CompressWorkerHandlers {
       return results;
     },
 
+    "worker.gptq": async (params, ctx) => {
+      const addon = loadAddon();
+      const threads = chooseThreads(
+        params.threads,
+        os.availableParallelism(),
+        addonLinkInfo()?.buildType ?? "prebuilt",
+      );
+      const handle = addon.gptq({ ...params, threads }, (p) =>
+        ctx.progress({
+          phase: p.phase,
+          done: p.done,
+          total: p.total,
+          pass: p.pass,
+          passes: p.passes,
+        }),
+      );
+      const r = await settle(handle, ctx);
+      return {
+        chunks: r.chunks,
+        tokens: r.tokens,
+        passes: r.passes,
+        compensated: r.compensated,
+        skipped: r.skipped,
+        calibrationSeconds: r.calibrationSeconds,
+        compensationSeconds: r.compensationSeconds,
+      };
+    },
+
+    "worker.gptqTypes": () => Promise.resolve(loadAddon().gptqGridTypes()),
+
     "worker.imatrix": async (params, ctx) => {
       const addon = loadAddon();
       const threads = chooseThreads(
