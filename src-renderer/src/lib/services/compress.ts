@@ -1,4 +1,11 @@
-import type { ExportResult, LevelsResult, Model, QuantizeProgress, Run } from "@contract";
+import type {
+  ExportResult,
+  LevelsResult,
+  Model,
+  QuantizeMethod,
+  QuantizeProgress,
+  Run,
+} from "@contract";
 import { client } from "../../api";
 
 export interface QuantizeParams {
@@ -7,6 +14,8 @@ export interface QuantizeParams {
   imatrix: "auto" | "on" | "off";
   imatrixTextPath?: string;
   allowRequantize: boolean;
+  method?: QuantizeMethod;
+  calibrationTextPath?: string;
 }
 
 /** Compression: the levels of a model, quantization jobs, runs, exports. */

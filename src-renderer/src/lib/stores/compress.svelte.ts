@@ -3,6 +3,7 @@ import type {
   CompressionLevel,
   LevelsResult,
   Model,
+  QuantizeMethod,
   QuantizeProgress,
   Run,
 } from "@contract";
@@ -41,6 +42,8 @@ class CompressStore {
   index = $state(0);
   /** null: the stop's own default (on where llama.cpp needs it and below 4 bits). */
   calibrate = $state<boolean | null>(null);
+  /** null: the stop's own default rounding (calibrated for PTQTP, plain for the rest). */
+  method = $state<QuantizeMethod | null>(null);
   /** A calibration text the user typed; empty for the starter model's text. */
   textPath = $state("");
   allowRequantize = $state(false);
@@ -56,6 +59,10 @@ class CompressStore {
     this.stop === null
       ? false
       : this.stop.needsImatrix || (this.calibrate ?? this.stop.imatrixDefault),
+  );
+  /** How the stop on the slider will round its weights. */
+  rounding: QuantizeMethod = $derived(
+    this.stop?.gptqOffered === true ? (this.method ?? this.stop.methodDefault ?? "rtn") : "rtn",
   );
   /** The exact size for the choice made (calibration can change a level's mix). */
   stopSize: number | null = $derived(
@@ -129,6 +136,11 @@ class CompressStore {
     const count = this.levels?.levels.length ?? 0;
     this.index = Math.min(Math.max(0, index), Math.max(0, count - 1));
     this.calibrate = null;
+    this.method = null;
+  }
+
+  setMethod(value: QuantizeMethod): void {
+    this.method = value;
   }
 
   setCalibrate(value: boolean): void {
@@ -163,6 +175,8 @@ class CompressStore {
           imatrix: stop.needsImatrix ? "on" : this.calibrating ? "on" : "off",
           ...(this.calibrating && text !== "" ? { imatrixTextPath: text } : {}),
           allowRequantize: this.allowRequantize,
+          method: this.rounding,
+          ...(this.rounding === "gptq" && text !== "" ? { calibrationTextPath: text } : {}),
         },
         (progress) => {
           if (this.job?.controller === controller) {

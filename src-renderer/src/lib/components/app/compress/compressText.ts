@@ -25,6 +25,16 @@ export function stopDescription(stop: CompressionLevel): string {
   if (stop.needsImatrix) {
     parts.push("needs calibration");
   }
+  if (stop.gptqOffered === true) {
+    parts.push(
+      stop.methodDefault === "gptq"
+        ? "calibrated rounding by default"
+        : "calibrated rounding offered",
+    );
+  }
+  if (stop.gptqQuality?.meanKld != null) {
+    parts.push(`calibrated: measured KL divergence ${stop.gptqQuality.meanKld.toPrecision(2)}`);
+  }
   if (stop.quality?.meanKld != null) {
     parts.push(`measured KL divergence ${stop.quality.meanKld.toPrecision(2)}`);
   }
@@ -47,6 +57,10 @@ export function phaseText(progress: QuantizeProgress | null): string {
       return progress.tensorIndex === undefined
         ? "Quantizing…"
         : `Quantizing tensor ${progress.tensorIndex} of ${progress.tensorCount ?? "?"}: ${progress.tensorName ?? ""}`;
+    case "compensating":
+      return progress.tensorIndex === undefined
+        ? "Rounding with compensation…"
+        : `Calibrated rounding: weight matrix ${progress.tensorIndex} of ${progress.tensorCount ?? "?"}`;
     case "verifying":
       return "Checking the new file…";
     case "registering":

@@ -52,7 +52,8 @@ export function buildRows(runs: Run[], evaluations: Evaluation[], text: TextChoi
     measuring: measuring.has(run.id),
     sourceName: run.sourceName,
     sourceSha256: run.sourceSha256,
-    level: run.level,
+    // A calibrated run is its own variant of the level (evaluations name it the same way).
+    level: run.method === "gptq" ? `${run.level}+gptq` : run.level,
     sizeBytes: run.sizeBytes,
     bpw: run.bpw,
     imatrix: run.imatrix,
