@@ -5,6 +5,7 @@ import {
   type Evaluation,
   type ImatrixChoice,
   type Model,
+  type QuantizeMethod,
   type Run,
   type SweepItem,
   type SweepProgress,
@@ -60,7 +61,7 @@ export async function runSweep(
   const contextSize = evalContextSize(request.contextSize, source);
   const items: SweepItem[] = [];
   const count = levels.length;
-  for (const [index, level] of levels.entries()) {
+  for (const [index, { level, name, method }] of levels.entries()) {
     ctx.signal?.throwIfAborted();
     const report = (within: number, step: SweepProgress["step"], detail: string): void =>
       ctx.progress?.({ fraction: (index + within) / count, index, count, level, step, detail });
@@ -87,7 +88,7 @@ export async function runSweep(
     let reusedRun = false;
     try {
       report(0, "quantize", `${level}: looking for an earlier run`);
-      const earlier = reusableRun(deps, source, level, request.imatrix);
+      const earlier = reusableRun(deps, source, name, method, request.imatrix);
       if (earlier !== null) {
         run = earlier;
         reusedRun = true;
@@ -95,10 +96,11 @@ export async function runSweep(
         const made = await deps.compress.quantize(
           {
             modelId: source.id,
-            level,
+            level: name,
             imatrix: request.imatrix,
             threads: request.threads,
             allowRequantize: false,
+            method,
           },
           {
             signal: ctx.signal,
@@ -153,20 +155,28 @@ function item(level: string, parts: Partial<SweepItem>): SweepItem {
   };
 }
 
-/** Canonical level names, each once, in the order given; an unknown name stops the sweep. */
-function requireLevels(names: string[]): string[] {
-  const levels: string[] = [];
-  for (const name of names) {
-    const level = levelByName(name.trim());
-    if (level === undefined) {
+/**
+ * Canonical level names, each once, in the order given; an unknown name stops the sweep. "NAME"
+ * is llama.cpp's rounding, "NAME+gptq" the calibrated variant (as evaluations label them).
+ */
+function requireLevels(
+  names: string[],
+): Array<{ level: string; name: string; method: QuantizeMethod }> {
+  const levels: Array<{ level: string; name: string; method: QuantizeMethod }> = [];
+  for (const raw of names) {
+    const [base = "", suffix] = raw.trim().split("+");
+    const level = levelByName(base.trim());
+    if (level === undefined || (suffix !== undefined && suffix.trim().toLowerCase() !== "gptq")) {
       throw new AppError(
         "invalid_params",
-        `There is no compression level “${name}”.`,
-        `Pick from: ${compressionLevels.map((l) => l.name).join(", ")}.`,
+        `There is no compression level “${raw}”.`,
+        `Pick from: ${compressionLevels.map((l) => l.name).join(", ")} (add +gptq for the calibrated variant, e.g. PTQTP1+gptq).`,
       );
     }
-    if (!levels.includes(level.name)) {
-      levels.push(level.name);
+    const method: QuantizeMethod = suffix === undefined ? "rtn" : "gptq";
+    const label = method === "gptq" ? `${level.name}+gptq` : level.name;
+    if (!levels.some((l) => l.level === label)) {
+      levels.push({ level: label, name: level.name, method });
     }
   }
   return levels;
@@ -177,6 +187,7 @@ function reusableRun(
   deps: SweepDeps,
   source: Model,
   levelName: string,
+  method: QuantizeMethod,
   choice: ImatrixChoice,
 ): Run | null {
   const level = levelByName(levelName)!;
@@ -187,7 +198,8 @@ function reusableRun(
       run.level !== level.name ||
       run.sourceSha256 !== source.sha256 ||
       run.outputModelId === null ||
-      run.imatrix !== calibrated
+      run.imatrix !== calibrated ||
+      (run.method ?? "rtn") !== method
     ) {
       continue;
     }
