@@ -346,6 +346,15 @@ for (const kind of kinds) {
         (await h.client.call("runs.list", { modelId: made.model.id })).map((r) => r.id),
       ).toEqual([made.run.id]);
       expect(await h.client.call("runs.get", { id: made.run.id })).toEqual(made.run);
+      expect(made.run.method).toBe("rtn");
+      // Calibrated rounding needs a grid for the level's type: Q8_0 has none, and it says so.
+      await expect(
+        h.client.job("compress.quantize", { modelId: source!.id, level: "Q8_0", method: "gptq" }),
+      ).rejects.toMatchObject({
+        code: "invalid_params",
+        message: expect.stringContaining("not available for Q8_0"),
+        hint: expect.stringContaining("--method rtn"),
+      });
       expect(await h.client.call("runs.cancel", { id: made.run.id })).toEqual({ cancelled: false });
       await expect(h.client.call("runs.get", { id: "nope" })).rejects.toMatchObject({
         code: "not_found",
