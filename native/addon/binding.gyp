@@ -16,6 +16,7 @@
         "src/gptq/compensate.cpp",
         "src/gptq/gptqGrids.cpp",
         "src/gptq/gramCollector.cpp",
+        "src/gptq/gramKernel.cpp",
         "src/gptq/inverseFactor.cpp",
         "src/gptq/kquantGrids.cpp",
         "src/gptq/ptqtpSymbols.cpp",

@@ -328,6 +328,7 @@ class GptqJob : public NativeJob {
         return;  // failed above
       }
       chunks_ = nChunks;
+      collector.finish();
       if (!compensateLayers(collector, ranges[p], p)) {
         return;
       }

@@ -4,6 +4,7 @@
 // update every later column in one pass, W[:, end:] −= E · U[block, end:] (GPTQ's lazy batch),
 // which reuses each row of U across the tile.
 #include "compensate.h"
+#include "simd.h"
 
 #include <ggml.h>
 
@@ -16,6 +17,14 @@ namespace lowbit::gptq {
 namespace {
 
 constexpr int64_t kTile = 8;
+
+// y[k] -= c * x[k] for k in [0, n).
+LOWBIT_SIMD_CLONES
+void axpyNeg(float c, const float* x, float* y, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    y[k] -= c * x[k];
+  }
+}
 
 void runTile(const Grid& g, const InverseFactor& f, float* w, int64_t r0, int64_t r1, bool propagate,
              uint8_t* dst, float* deq) {
@@ -60,9 +69,7 @@ void runTile(const Grid& g, const InverseFactor& f, float* w, int64_t r0, int64_
         const float* uc = u + c * d;
         const float ec = (row[c] - q) / uc[c];
         e[j] = ec;
-        for (int64_t k = c + 1; k < end; ++k) {
-          row[k] -= ec * uc[k];
-        }
+        axpyNeg(ec, uc + c + 1, row + c + 1, end - c - 1);
       }
       g.encode(p, lv, dst + r * rowBytes + (b / bc) * blockBytes);
     }
@@ -76,10 +83,7 @@ void runTile(const Grid& g, const InverseFactor& f, float* w, int64_t r0, int64_
         if (ej == 0) {
           continue;
         }
-        float* row = w + r * d;
-        for (int64_t k = end; k < d; ++k) {
-          row[k] -= ej * uj[k];
-        }
+        axpyNeg(ej, uj + end, w + r * d + end, d - end);
       }
     }
   }

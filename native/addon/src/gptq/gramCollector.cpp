@@ -1,6 +1,6 @@
 #include "gramCollector.h"
 
-#include <ggml-alloc.h>
+#include "gramKernel.h"
 
 #include <cmath>
 #include <cstring>
@@ -31,26 +31,9 @@ int layerOf(const std::string& name) {
   return end != nullptr && *end == '.' ? (int)n : -1;
 }
 
-GramCollector::GramCollector(int threads, int layerFrom, int layerTo)
-    : threads_(threads), layerFrom_(layerFrom), layerTo_(layerTo) {
-  cpu_ = ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr);
-  if (cpu_ == nullptr) {
-    error_ = "no CPU backend for the calibration products";
-    return;
-  }
-  ggml_backend_dev_t dev = ggml_backend_get_device(cpu_);
-  ggml_backend_reg_t reg = dev != nullptr ? ggml_backend_dev_backend_reg(dev) : nullptr;
-  auto setThreads = reg != nullptr ? (ggml_backend_set_n_threads_t)ggml_backend_reg_get_proc_address(
-                                         reg, "ggml_backend_set_n_threads")
-                                   : nullptr;
-  if (setThreads != nullptr) {
-    setThreads(cpu_, threads_);
-  }
-}
-
-GramCollector::~GramCollector() {
-  if (cpu_ != nullptr) {
-    ggml_backend_free(cpu_);
+void GramCollector::finish() {
+  for (auto& [name, g] : grams_) {
+    mirrorUpper(g.h.data(), g.d);
   }
 }
 
@@ -122,49 +105,12 @@ bool GramCollector::collect(ggml_tensor* t, bool ask) {
     error_ = "inconsistent input sizes for " + name;
     return false;
   }
-  return accumulate(g, x, d, n, src1->nb[1]);
-}
-
-bool GramCollector::accumulate(Gram& g, const float* x, int64_t d, int64_t n, size_t rowStride) {
-  // XᵀX as ggml computes products: mul_mat(a, b) sums over ne0, so both sides are Xᵀ (n × d
-  // stored with the tokens contiguous).
-  ggml_init_params params = {ggml_tensor_overhead() * 8 + ggml_graph_overhead(), nullptr, true};
-  ggml_context* ctx = ggml_init(params);
-  ggml_tensor* xs = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, d, n);
-  ggml_tensor* xt = ggml_cont(ctx, ggml_transpose(ctx, xs));
-  ggml_tensor* prod = ggml_mul_mat(ctx, xt, xt);
-  ggml_cgraph* graph = ggml_new_graph(ctx);
-  ggml_build_forward_expand(graph, prod);
-  ggml_backend_buffer_t buffer = ggml_backend_alloc_ctx_tensors(ctx, cpu_);
-  bool ok = buffer != nullptr;
-  if (ok) {
-    for (int64_t r = 0; r < n; ++r) {
-      ggml_backend_tensor_set(xs, (const char*)x + r * rowStride, r * d * sizeof(float),
-                              d * sizeof(float));
-    }
-    ok = ggml_backend_graph_compute(cpu_, graph) == GGML_STATUS_SUCCESS;
+  if (!addGram(x, n, d, src1->nb[1], g.h.data(), threads_)) {
+    error_ = "non-finite activations in the input of " + name;
+    return false;
   }
-  if (ok) {
-    product_.resize((size_t)(d * d));
-    ggml_backend_tensor_get(prod, product_.data(), 0, product_.size() * sizeof(float));
-    double* h = g.h.data();
-    for (size_t i = 0; i < product_.size(); ++i) {
-      if (!std::isfinite(product_[i])) {
-        ok = false;
-        error_ = "non-finite activations in the input of a layer";
-        break;
-      }
-      h[i] += product_[i];
-    }
-    g.tokens += n;
-  } else if (error_.empty()) {
-    error_ = "the calibration product could not be computed (out of memory?)";
-  }
-  if (buffer != nullptr) {
-    ggml_backend_buffer_free(buffer);
-  }
-  ggml_free(ctx);
-  return ok;
+  g.tokens += n;
+  return true;
 }
 
 }  // namespace lowbit::gptq

@@ -2,8 +2,8 @@
 // (blk.N.*.weight) it adds XᵀX of that product's input activations X (tokens × d) to the input's
 // Gram matrix H, in double precision. Weights that read the same input in one graph (q, k and v
 // read the attention norm; gate and up the FFN norm) share one H, under the first one's name.
-// The products run as one matrix multiplication per ubatch on ggml's CPU backend (its threaded
-// sgemm), then are added into the double sums.
+// The products run per ubatch in gramKernel (upper triangle, our own threads); finish() mirrors
+// the matrices once the pass is over.
 #pragma once
 
 #include <ggml-backend.h>
@@ -27,8 +27,11 @@ class GramCollector {
  public:
   // Collects only layers in [layerFrom, layerTo), so a big model's statistics can be gathered
   // in several passes that each fit in memory.
-  GramCollector(int threads, int layerFrom, int layerTo);
-  ~GramCollector();
+  GramCollector(int threads, int layerFrom, int layerTo)
+      : threads_(threads), layerFrom_(layerFrom), layerTo_(layerTo) {}
+
+  // After the last chunk: the full symmetric matrices.
+  void finish();
 
   static bool Callback(ggml_tensor* t, bool ask, void* data);
 
@@ -40,19 +43,16 @@ class GramCollector {
 
  private:
   bool collect(ggml_tensor* t, bool ask);
-  bool accumulate(Gram& g, const float* x, int64_t d, int64_t n, size_t rowStride);
 
   int threads_;
   int layerFrom_;
   int layerTo_;
-  ggml_backend_t cpu_ = nullptr;
   std::map<std::string, Gram> grams_;
   std::map<std::string, std::string> alias_;
   // Within one graph: which weight first read an input tensor; cleared when a graph starts over.
   std::map<const ggml_tensor*, std::string> readBy_;
   int lastLayer_ = -1;
   std::vector<float> host_;
-  std::vector<float> product_;
   std::mutex mutex_;
   std::string error_;
 };

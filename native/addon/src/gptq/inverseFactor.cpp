@@ -3,6 +3,7 @@
 // triangular inverse (⅔ d³) instead of an inverse and a second Cholesky (1⅓ d³). Both loops
 // work on contiguous rows and split their independent rows across threads.
 #include "inverseFactor.h"
+#include "simd.h"
 
 #include <algorithm>
 #include <cmath>
@@ -35,6 +36,7 @@ void parallelFor(int64_t from, int64_t to, int threads, F&& body) {
   }
 }
 
+LOWBIT_SIMD_CLONES
 double dot(const double* a, const double* b, int64_t n) {
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   int64_t k = 0;
@@ -68,6 +70,14 @@ bool reversedCholesky(std::vector<double>& a, int64_t d, int threads) {
     });
   }
   return true;
+}
+
+// y[j] -= c * x[j] for j in [lo, hi).
+LOWBIT_SIMD_CLONES
+void axpyNeg(double c, const double* x, double* y, int64_t lo, int64_t hi) {
+  for (int64_t j = lo; j < hi; ++j) {
+    y[j] -= c * x[j];
+  }
 }
 
 }  // namespace
@@ -133,10 +143,7 @@ bool inverseFactor(const double* h, int64_t d, double dampRelative, int threads,
           if (c == 0) {
             continue;
           }
-          const double* uk = &u[k * d];
-          for (int64_t j = std::max(lo, k); j < hi; ++j) {
-            ui[j] -= c * uk[j];
-          }
+          axpyNeg(c, &u[k * d], ui, std::max(lo, k), hi);
         }
         for (int64_t j = lo; j < hi; ++j) {
           ui[j] *= inv;
