@@ -55,7 +55,8 @@ Commands:
                                         prompt and decode speed, llama-perplexity's method
   sweep <model> --levels A,B,… [--text FILE] [--ctx N] [--chunks N] [--threads N]
        [--imatrix auto|on|off]          quantize and measure each level; skips levels measured
-                                        with the same text and settings
+                                        with the same text and settings; LEVEL+gptq is the
+                                        level's calibrated variant
   export <model|run> --out PATH [--force]
                                         write a GGUF with provenance, PATH.sha256 and a card
   runtime                               which llama.cpp runs here; whether Lowbit's own types

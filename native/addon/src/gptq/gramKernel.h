@@ -1,7 +1,7 @@
 // XᵀX for one ubatch of activations, added into a double-precision Gram matrix: the calibration
-// pass's inner loop. Our own kernel on our own (blocking) threads, not ggml's CPU backend: a
-// second ggml thread pool next to llama.cpp's spin-waits against it (measured 10× slower on two
-// cores).
+// pass's inner loop. Our own kernel on our own (blocking) threads rather than a second ggml CPU
+// backend, whose thread pool would spin-wait next to llama.cpp's on a machine with few cores;
+// and only the upper triangle, half of a full product.
 #pragma once
 
 #include <cstddef>
