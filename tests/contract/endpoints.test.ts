@@ -276,6 +276,9 @@ for (const kind of kinds) {
       expect(applied).toMatchObject({ applied: true, after: { k: "q8_0", v: "q8_0" } });
       expect(applied.after!.kvBytes / applied.before!.kvBytes).toBeCloseTo(34 / 64, 6);
       expect(phases.has("ingesting")).toBe(true);
+      // Only the types changed: the conversation's cache was converted, not read again.
+      expect(applied).toMatchObject({ method: "converted", methodReason: null });
+      expect(phases.has("converting")).toBe(true);
       await waitFor(() => snapshots.at(-1)?.kv.allocatedBytes === applied.after!.kvBytes);
       await expect(
         h.client.job("kv.apply", {

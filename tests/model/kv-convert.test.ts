@@ -217,6 +217,19 @@ describe("KV state conversion against llama.cpp", () => {
     },
   );
 
+  it("refuses a cut-off or foreign file before llama.cpp sees it (llama.cpp aborts on one)", async () => {
+    const state = await savedState({ k: "f16", v: "f16", fa: true }, tokens.slice(0, 16));
+    expect(() => parseSeqState(state.subarray(0, state.byteLength - 100))).toThrow(/ends inside/);
+    const padded = new Uint8Array(state.byteLength + 4);
+    padded.set(state);
+    expect(() => parseSeqState(padded)).toThrow(/bytes after its last layer/);
+    const foreign = state.slice();
+    foreign[4] = 9;
+    expect(() => convertSeqState(foreign, { k: "q8_0", v: "q8_0", vTrans: false }, heads)).toThrow(
+      /not a llama.cpp sequence state file/,
+    );
+  });
+
   it("a conversion that ignored llama.cpp's rotation would be caught", async () => {
     const tail = tokens.slice(-8);
     const head = tokens.slice(0, tokens.length - tail.length);

@@ -43,8 +43,9 @@ describe("live KV-cache changes", () => {
       { conversationId: conversation.id, contextSize: 512, kv: kv("q8_0") },
       { onProgress: (p) => phases.add(p.phase) },
     );
-    expect(phases).toEqual(new Set(["rebuilding", "ingesting", "probing"]));
+    expect(phases).toEqual(new Set(["rebuilding", "converting", "ingesting", "probing"]));
     expect(toQ8.applied).toBe(true);
+    expect(toQ8.method).toBe("converted");
     expect(messages()).toEqual(before);
     expect(toQ8.after!.kvBytes / toQ8.before!.kvBytes).toBeCloseTo(34 / 64, 6);
     // llama.cpp's own measure of the conversation's cache (its saved state) follows the ratio.

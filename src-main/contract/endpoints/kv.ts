@@ -95,8 +95,11 @@ export const kvCapabilitiesSchema = z.object({
 export type KvCapabilities = z.infer<typeof kvCapabilitiesSchema>;
 
 export const kvApplyProgressSchema = z.object({
-  /** rebuilding: a new context; ingesting: the conversation goes back in; probing: quality check. */
-  phase: z.enum(["rebuilding", "ingesting", "probing"]),
+  /**
+   * rebuilding: a new context; converting: the saved cache is rewritten in the new types;
+   * ingesting: the conversation goes back in; probing: quality check.
+   */
+  phase: z.enum(["rebuilding", "converting", "ingesting", "probing"]),
   fraction: z.number().min(0).max(1),
   tokens: z.number().int(),
   totalTokens: z.number().int(),
@@ -117,6 +120,9 @@ export const qualityProbeSchema = z.object({
 });
 export type QualityProbe = z.infer<typeof qualityProbeSchema>;
 
+export const kvApplyMethodSchema = z.enum(["converted", "reread"]);
+export type KvApplyMethod = z.infer<typeof kvApplyMethodSchema>;
+
 export const kvApplyResultSchema = z.object({
   /** false when no model is loaded: the settings are saved for the next load. */
   applied: z.boolean(),
@@ -134,6 +140,13 @@ export const kvApplyResultSchema = z.object({
     .nullable(),
   seconds: z.number(),
   ingestSeconds: z.number(),
+  /**
+   * How the conversation got into the new cache: its saved cache converted to the new types,
+   * or re-read from the database; null when there was nothing to bring over.
+   */
+  method: kvApplyMethodSchema.nullable(),
+  /** Why it was re-read rather than converted, when it was. */
+  methodReason: z.string().nullable(),
   probe: qualityProbeSchema.nullable(),
   /** What to go back to with one click. */
   previous: z.object({ kv: kvSettingsSchema, contextSize: z.number().int() }),

@@ -84,6 +84,8 @@ export class KvService {
         conversation: null,
         seconds: (performance.now() - started) / 1000,
         ingestSeconds: 0,
+        method: null,
+        methodReason: null,
         probe: null,
         previous,
       };
@@ -119,6 +121,8 @@ export class KvService {
             },
       seconds: (performance.now() - started) / 1000,
       ingestSeconds: result.ingestSeconds,
+      method: result.method,
+      methodReason: result.methodReason,
       probe: result.probe,
       previous,
     };

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { job, noParams, rpc, signal } from "../../contract/endpoint.js";
 import {
   kvActiveSchema,
+  kvApplyMethodSchema,
   kvApplyProgressSchema,
   kvCapabilitiesSchema,
   kvSettingsSchema,
@@ -93,6 +94,8 @@ export const reconfigureResultSchema = z.object({
   stateBytesBefore: z.number().nullable(),
   stateBytesAfter: z.number(),
   ingestSeconds: z.number(),
+  method: kvApplyMethodSchema.nullable(),
+  methodReason: z.string().nullable(),
   probe: qualityProbeSchema.nullable(),
 });
 export type ReconfigureResult = z.infer<typeof reconfigureResultSchema>;

@@ -2,6 +2,13 @@ import type { ControlledEvaluateInputItem, Token } from "node-llama-cpp";
 import { AppError, type KvApplyProgress } from "../../contract/index.js";
 import type { JobContext } from "../../rpc/server.js";
 import { renderPrompt } from "./chatLayout.js";
+import {
+  carryRefusal,
+  discardSaved,
+  loadConverted,
+  saveCache,
+  type SavedCache,
+} from "./kvCarry.js";
 import { LiveContext } from "./liveContext.js";
 import type { MemoryMonitor } from "./memoryMonitor.js";
 import { compareDistributions, topDistribution, type TopDistribution } from "./qualityProbe.js";
@@ -15,10 +22,13 @@ const MAX_CATCH_UP = 1024;
 const PROBE_ENTRIES = 2_000_000;
 
 /**
- * Live KV change: rebuilds the context with the new settings and re-ingests the conversation.
- * Before the old context goes, its next-token distributions on the conversation's last tokens
- * are kept; the new context computes the same ones while ingesting, and the two are compared.
- * If the new context cannot be built, the old settings are restored and the error says why.
+ * Live KV change: rebuilds the context with the new settings and brings the conversation over.
+ * When only the K/V types or flash attention change, the old cache is saved, converted to the
+ * new types and loaded (kvCarry.ts), so nothing is read again; otherwise, or if that fails, the
+ * conversation is re-ingested. Before the old context goes, its next-token distributions on the
+ * conversation's last tokens are kept; the new context computes the same ones (its last tokens
+ * evaluated again), and the two are compared. If the new context cannot be built, the old
+ * settings are restored and the error says why.
  */
 export async function reconfigure(
   state: WorkerState,
@@ -58,6 +68,20 @@ export async function reconfigure(
     }
   }
 
+  // Save the cache while it exists; whether it can be used is known once the new context is.
+  let carrySeconds = 0;
+  let methodReason = rendered === null ? null : carryRefusal(old, params, loaded.geometry);
+  let saved: SavedCache | null = null;
+  if (rendered !== null && methodReason === null) {
+    try {
+      const saveStarted = performance.now();
+      saved = await saveCache(old);
+      carrySeconds = (performance.now() - saveStarted) / 1000;
+    } catch (error) {
+      methodReason = `saving the cache failed: ${(error as Error).message}`;
+    }
+  }
+
   await old.dispose();
   let live: LiveContext;
   try {
@@ -68,6 +92,9 @@ export async function reconfigure(
       state.log,
     );
   } catch (error) {
+    if (saved !== null) {
+      await discardSaved(saved);
+    }
     loaded.live = await LiveContext.create(loaded.model, loaded.geometry, old.options, state.log);
     await memory.refresh();
     throw new AppError(
@@ -78,16 +105,43 @@ export async function reconfigure(
     );
   }
   loaded.live = live;
+
+  // Timed from here: bringing the conversation over (with saving the cache, when converted).
+  const ingestStarted = performance.now();
+  let converted = false;
+  if (saved !== null) {
+    ctx.progress({ phase: "converting", fraction: 0, tokens: 0, totalTokens: saved.tokens });
+    try {
+      await loadConverted(live, saved, loaded.geometry!);
+      converted = true;
+    } catch (error) {
+      methodReason = `the cache could not be converted: ${(error as Error).message}`;
+      process.stderr.write(`[kv] ${methodReason}; reading the conversation again\n`);
+      // A refused load may leave part of a cache behind: start again from an empty context.
+      await live.dispose();
+      live = await LiveContext.create(loaded.model, loaded.geometry, live.options, state.log);
+      loaded.live = live;
+    } finally {
+      await discardSaved(saved);
+    }
+  }
   await memory.refresh();
 
-  const ingestStarted = performance.now();
   let probe = null;
   if (rendered !== null) {
     const sinks = promptSinks(live, rendered);
     const window = windowFor(live, sinks);
-    const plan = live.plan(tokens, sinks, window);
+    let plan = live.plan(tokens, sinks, window);
+    let feed = plan.feed;
+    if (converted && previous !== null) {
+      // The probe needs the last tokens evaluated under the new cache: take them out of it.
+      const fromCache = Math.max(0, Math.min(probePositions, tokens.length) - feed.length);
+      const keep = Math.max(0, plan.keep - fromCache);
+      feed = [...live.sequence.contextTokens.slice(keep, plan.keep), ...feed];
+      plan = { ...plan, keep };
+    }
     await live.applyPlan(plan, window);
-    const total = plan.feed.length;
+    const total = feed.length;
     const tail = previous === null ? 0 : Math.min(probePositions, total);
     const report = (done: number, phase: KvApplyProgress["phase"] = "ingesting") =>
       ctx.progress({
@@ -97,10 +151,10 @@ export async function reconfigure(
         totalTokens: total,
       });
     report(0);
-    await live.ingest(plan.feed.slice(0, total - tail), report, ctx.signal);
+    await live.ingest(feed.slice(0, total - tail), report, ctx.signal);
     if (previous !== null && tail > 0) {
       report(total - tail, "probing");
-      const next = await distributionsOf(live, plan.feed.slice(total - tail));
+      const next = await distributionsOf(live, feed.slice(total - tail));
       probe = compareDistributions(previous.slice(-tail), next);
     }
     report(total);
@@ -112,7 +166,9 @@ export async function reconfigure(
     tokens: tokens.length,
     stateBytesBefore,
     stateBytesAfter: live.context.stateSize,
-    ingestSeconds: (performance.now() - ingestStarted) / 1000,
+    ingestSeconds: (converted ? carrySeconds : 0) + (performance.now() - ingestStarted) / 1000,
+    method: rendered === null ? null : converted ? "converted" : "reread",
+    methodReason: converted ? null : methodReason,
     probe,
   };
 }
