@@ -74,6 +74,8 @@ test.describe("live KV-cache compression", () => {
     await expect(panel.getByTestId("fa-note")).toContainText("needs flash attention");
     await expect(panel.getByTestId("kv-delta")).toContainText("→");
     await expect(panel.getByTestId("kv-probe")).toContainText("same top token");
+    // Only the cache types changed: the cache was converted, not read again.
+    await expect(panel.getByTestId("kv-method")).toContainText("cache converted in");
     expect(await page.locator("article.message .text").allTextContents()).toEqual(before);
 
     // The chat goes on with the new cache, and the reply says which cache wrote it.
