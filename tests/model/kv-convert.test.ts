@@ -16,13 +16,14 @@ import {
   rowSize,
   type RowType,
 } from "../../src-main/services/runtime/ggmlRows.js";
-import { hadamardInPlace } from "../../src-main/services/runtime/hadamard.js";
+import { hadamardInPlace, kvRotation } from "../../src-main/services/runtime/hadamard.js";
 import {
   convertSeqState,
   parseSeqState,
   type KvHeads,
 } from "../../src-main/services/runtime/kvStateFile.js";
 import { starterModelPath } from "../../tools/starter-model/index.js";
+import { tinyModelPath } from "../helpers/tinyModel.js";
 
 /**
  * Converting a saved KV cache to other types, against llama.cpp itself on the starter model
@@ -59,8 +60,9 @@ type Cache = { k: RowType; v: RowType; fa: boolean };
 async function withSequence<T>(
   cache: Cache,
   run: (sequence: LlamaContextSequence) => Promise<T>,
+  on: LlamaModel = model,
 ): Promise<T> {
-  const context = await model.createContext({
+  const context = await on.createContext({
     contextSize: 512,
     threads: 1,
     flashAttention: cache.fa,
@@ -75,12 +77,20 @@ async function withSequence<T>(
 }
 
 /** The saved state of a cache that read `input`. */
-async function savedState(cache: Cache, input: readonly Token[]): Promise<Uint8Array> {
+async function savedState(
+  cache: Cache,
+  input: readonly Token[],
+  on: LlamaModel = model,
+): Promise<Uint8Array> {
   const path = join(dir, `state-${Math.random().toString(36).slice(2)}.bin`);
-  await withSequence(cache, async (sequence) => {
-    await sequence.evaluateWithoutGeneratingNewTokens(input as Token[]);
-    await sequence.saveStateToFile(path);
-  });
+  await withSequence(
+    cache,
+    async (sequence) => {
+      await sequence.evaluateWithoutGeneratingNewTokens(input as Token[]);
+      await sequence.saveStateToFile(path);
+    },
+    on,
+  );
   return new Uint8Array(await readFile(path));
 }
 
@@ -129,41 +139,48 @@ function layer0(bytes: Uint8Array, which: "k" | "v", rotation: number): Float32A
   return rows;
 }
 
+/**
+ * Layer 0's K and V do not depend on the cache, so an f32 cache holds the exact values llama.cpp
+ * rotated and quantized when it wrote its quantized caches: ours must come out the same.
+ */
+async function expectLayer0AsLlamaCpp(on: LlamaModel, input: readonly Token[], h: KvHeads) {
+  const exact = await savedState({ k: "f32", v: "f32", fa: true }, input, on);
+  for (const type of ["q8_0", "q4_0", "q5_1", "iq4_nl"] as const) {
+    const theirs = await savedState({ k: type, v: type, fa: true }, input, on);
+    const ours = convertSeqState(exact, { k: type, v: type, vTrans: false }, h).bytes;
+    for (const which of ["k", "v"] as const) {
+      const rotation = kvRotation(which, true, which === "k" ? h.headDimK : h.headDimV, {});
+      const a = layer0(ours, which, rotation);
+      const b = layer0(theirs, which, rotation);
+      const ref = layer0(exact, which, 0);
+      let equal = 0;
+      let total = 0;
+      let err = 0;
+      let scale = 0;
+      for (let c = 0; c < a.length; c++) {
+        for (let j = 0; j < a[c]!.length; j++) {
+          total++;
+          if (Math.abs(a[c]![j]! - b[c]![j]!) <= 1e-6 * Math.abs(b[c]![j]!)) {
+            equal++;
+          }
+          err += (a[c]![j]! - ref[c]![j]!) ** 2;
+          scale += ref[c]![j]! ** 2;
+        }
+      }
+      // The rotation is a matrix product in llama.cpp and a butterfly here: float rounding
+      // may move a value across a rounding boundary now and then (about 1 % of q8_0's values
+      // over runs of 128), nothing more; a wrong rotation would leave almost none equal.
+      expect(equal / total, `${type} ${which}`).toBeGreaterThan(0.98);
+      expect(Math.sqrt(err / scale), `${type} ${which}`).toBeLessThan(
+        type === "q8_0" ? 0.01 : 0.12,
+      );
+    }
+  }
+}
+
 describe("KV state conversion against llama.cpp", () => {
   it("quantizes layer 0 exactly as llama.cpp does, Hadamard rotation included", async () => {
-    // Layer 0's K and V do not depend on the cache, so an f32 cache holds the exact values
-    // llama.cpp rotated and quantized when it wrote its q8_0 / q4_0 / iq4_nl caches.
-    const input = tokens.slice(0, 64);
-    const exact = await savedState({ k: "f32", v: "f32", fa: true }, input);
-    for (const type of ["q8_0", "q4_0", "q5_1", "iq4_nl"] as const) {
-      const theirs = await savedState({ k: type, v: type, fa: true }, input);
-      const ours = convertSeqState(exact, { k: type, v: type, vTrans: false }, heads).bytes;
-      for (const which of ["k", "v"] as const) {
-        const a = layer0(ours, which, 64);
-        const b = layer0(theirs, which, 64);
-        const ref = layer0(exact, which, 0);
-        let equal = 0;
-        let total = 0;
-        let err = 0;
-        let scale = 0;
-        for (let c = 0; c < a.length; c++) {
-          for (let j = 0; j < a[c]!.length; j++) {
-            total++;
-            if (Math.abs(a[c]![j]! - b[c]![j]!) <= 1e-6 * Math.abs(b[c]![j]!)) {
-              equal++;
-            }
-            err += (a[c]![j]! - ref[c]![j]!) ** 2;
-            scale += ref[c]![j]! ** 2;
-          }
-        }
-        // The rotation is a matrix product in llama.cpp and a butterfly here: float rounding
-        // may move a value across a rounding boundary now and then, nothing more.
-        expect(equal / total, `${type} ${which}`).toBeGreaterThan(0.99);
-        expect(Math.sqrt(err / scale), `${type} ${which}`).toBeLessThan(
-          type === "q8_0" ? 0.01 : 0.12,
-        );
-      }
-    }
+    await expectLayer0AsLlamaCpp(model, tokens.slice(0, 64), heads);
   });
 
   const cases: Array<[string, Cache, Cache]> = [
@@ -256,6 +273,72 @@ describe("KV state conversion against llama.cpp", () => {
     });
     expect(compare(reread, loaded).meanKl).toBeGreaterThan(0.05);
   });
+});
+
+describe("KV state conversion on tiny models", () => {
+  // Head size 128: K is rotated in runs of 128 and V of 64. Head size 32: no rotation at all.
+  it.each([
+    [512, 4, 128],
+    [256, 8, 32],
+  ])(
+    "embd %i, %i heads (head size %i): layer 0 as llama.cpp writes it, and the same predictions",
+    async (embd, headCount, head) => {
+      const tiny = await llama.loadModel({
+        modelPath: await tinyModelPath({ embd, heads: headCount, kvHeads: headCount / 2 }),
+      });
+      try {
+        const h: KvHeads = { headDimK: head, headDimV: head, env: {} };
+        const input = tiny.tokenize(
+          "The old house on the hill was quiet, and the farmer came home late in the evening.",
+        );
+        await expectLayer0AsLlamaCpp(tiny, input, h);
+        const tail = input.slice(-4);
+        const lead = input.slice(0, input.length - tail.length);
+        for (const [from, to] of [
+          [
+            { k: "f16", v: "f16", fa: true },
+            { k: "q4_0", v: "q8_0", fa: true },
+          ],
+          [
+            { k: "q8_0", v: "q4_0", fa: true },
+            { k: "f16", v: "f16", fa: false },
+          ],
+        ] as Array<[Cache, Cache]>) {
+          const converted = convertSeqState(
+            await savedState(from, lead, tiny),
+            {
+              k: to.k,
+              v: to.v,
+              vTrans: !to.fa,
+            },
+            h,
+          );
+          const path = join(dir, "tiny.bin");
+          await writeFile(path, converted.bytes);
+          const loaded = await withSequence(
+            to,
+            async (sequence) => {
+              await sequence.loadStateFromFile(path, { acceptRisk: true });
+              return distributions(sequence, tail);
+            },
+            tiny,
+          );
+          const reread = await withSequence(
+            to,
+            async (sequence) => {
+              await sequence.evaluateWithoutGeneratingNewTokens(lead);
+              return distributions(sequence, tail);
+            },
+            tiny,
+          );
+          // Random weights give near-uniform distributions: KL is the meaningful figure here.
+          expect(compare(reread, loaded).meanKl).toBeLessThan(1e-3);
+        }
+      } finally {
+        await tiny.dispose();
+      }
+    },
+  );
 });
 
 describe("row codecs", () => {
