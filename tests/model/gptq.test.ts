@@ -183,10 +183,8 @@ describe("calibrated quantization in the app", () => {
       return; // no extended runtime here: PTQTP cannot be made at all
     }
     const levels = await h.app.compress.levels(starter.id);
-    expect(levels.levels.find((l) => l.level === "PTQTP1")).toMatchObject({
-      gptqOffered: true,
-      methodDefault: "gptq",
-    });
+    const stop = levels.levels.find((l) => l.level === "PTQTP1")!;
+    expect(stop).toMatchObject({ gptqOffered: true, methodDefault: "gptq" });
     expect(levels.levels.find((l) => l.level === "Q8_0")).toMatchObject({ gptqOffered: false });
     const seen = new Set<string>();
     const { run, model } = await h.app.compress.quantize(
@@ -209,6 +207,8 @@ describe("calibrated quantization in the app", () => {
       gptq: { damping: 0.01, chunks: 3, chunkSize: 512, tokens: 3 * 512, tensors: 42 },
     });
     expect(run.gptq?.textSha256).toMatch(/^[0-9a-f]{64}$/);
+    // The slider's size for the calibrated default is exact, its provenance keys included.
+    expect(model.sizeBytes).toBe(stop.sizeBytes);
     const header = await readGgufFile(model.path);
     expect(header.metadata.get("lowbit.method")?.value).toBe("gptq");
     expect(header.metadata.get("lowbit.gptq.text_sha256")?.value).toBe(run.gptq?.textSha256);

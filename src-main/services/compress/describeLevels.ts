@@ -12,7 +12,13 @@ import {
   DEFAULT_IMATRIX_CHUNKS,
   defaultCalibrationText,
 } from "./calibration.js";
-import { gptqByDefault, offersGptq } from "./gptqMethod.js";
+import {
+  DEFAULT_GPTQ_CHUNKS,
+  gptqByDefault,
+  gptqInfoFor,
+  gptqMetadata,
+  offersGptq,
+} from "./gptqMethod.js";
 import { imatrixMetadata } from "./imatrixMetadata.js";
 import { compressionLevels, offersImatrix, type LevelDefinition } from "./levels.js";
 import type { LevelPlanner } from "./levelPlanner.js";
@@ -70,9 +76,20 @@ export async function describeLevels(
     { ftype: level.ftype, assumeImatrix: false },
     ...(offersImatrix(level) ? [{ ftype: level.ftype, assumeImatrix: true, metadata }] : []),
   ]);
-  const plans = await planner.plan(model, requests);
   // No grids (a worker that cannot say) means no calibrated variants, never a failed list.
   const gridTypes = await planner.gptqTypes().catch(() => new Set<number>());
+  // A calibrated default writes lowbit.gptq.* keys too: plan with them so its size stays exact.
+  const gptqKeys =
+    text === null
+      ? []
+      : gptqMetadata(gptqInfoFor(text, calibrationChunkSize(model), DEFAULT_GPTQ_CHUNKS));
+  const calibratedByDefault = (level: LevelDefinition): boolean =>
+    gptqByDefault(level, offersGptq(level, gridTypes), text !== null);
+  for (const level of compressionLevels.filter(calibratedByDefault)) {
+    // Only levels without an importance matrix by default are calibrated by default (PTQTP).
+    requests.push({ ftype: level.ftype, assumeImatrix: false, metadata: gptqKeys });
+  }
+  const plans = await planner.plan(model, requests);
   const planFor = (ftype: number, withImatrix: boolean): LevelPlan | undefined =>
     plans.find((p) => p.ftype === ftype && p.assumeImatrix === withImatrix);
 
@@ -89,7 +106,13 @@ export async function describeLevels(
   const sourceQuantized = isQuantized(model);
 
   const levels = compressionLevels.map((level): CompressionLevel => {
-    const without = planFor(level.ftype, false);
+    const plain = planFor(level.ftype, false);
+    const calibrated = calibratedByDefault(level)
+      ? plans.find(
+          (p) => p.ftype === level.ftype && p.metadata.some((m) => m.key === "lowbit.method"),
+        )
+      : undefined;
+    const without = calibrated ?? plain;
     const withMatrix = planFor(level.ftype, true) ?? null;
     const needsImatrix = without?.requiresImatrix ?? false;
     const useMatrix = imatrixByDefault(level, needsImatrix);
