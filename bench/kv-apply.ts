@@ -1,9 +1,11 @@
 /**
- * Time to apply a KV change to a 2k-token conversation: the context is rebuilt with the new
- * types and the conversation read back from SQLite (plus the quality probe), through the same
- * service the KV panel calls. The referee is llama.cpp's prompt processing of as many tokens
- * with the new types (llama-bench -p N -n 0, same batch, threads and flash attention), measured
- * in this run: re-ingesting can be no faster than that.
+ * Time to apply a KV change to a 2k-token conversation, through the same service the KV panel
+ * calls, both ways in one run: the conversation's cache converted to the new types (the default)
+ * and, in a second app whose model process has LOWBIT_KV_CONVERT=off, the context rebuilt and
+ * the conversation read back from SQLite. Both include the quality probe. The referee is
+ * llama.cpp's prompt processing of as many tokens with the new types (llama-bench -p N -n 0,
+ * same batch, threads and flash attention), measured in this run: re-reading can be no faster
+ * than that, and converting has to beat it.
  *
  *   npx tsx bench/kv-apply.ts [--tokens 2000] [--reps 3]
  */
@@ -33,7 +35,20 @@ const steps: Array<[KvSettings["k"], KvSettings["v"]]> = [
   ["f16", "f16"],
 ];
 
-async function measure(bench: Bench, model: Model) {
+type Mode = "converted" | "reread";
+
+interface Row {
+  from: string;
+  to: string;
+  seconds: number[];
+  ingest: number[];
+  kl: number[];
+  agree: number[];
+  methods: Set<string>;
+}
+
+/** Applies each step `reps` times in one app, from the step's source types each time. */
+async function applySteps(bench: Bench, model: Model): Promise<{ tokens: number; rows: Row[] }> {
   const settings = (kv: KvSettings) => ({
     ...bench.app.settings.get(),
     "runtime.contextSize": CTX,
@@ -53,23 +68,17 @@ async function measure(bench: Bench, model: Model) {
     tokens = (await apply(kvPair("f16"))).conversation!.tokens;
   }
 
-  const rows: Array<{
-    from: string;
-    to: string;
-    seconds: number[];
-    ingest: number[];
-    kl: number[];
-    agree: number[];
-  }> = [];
+  const rows: Row[] = [];
   let from = "f16/f16";
   for (const [k, v] of steps) {
-    const row = {
+    const row: Row = {
       from,
       to: `${k}/${v}`,
-      seconds: [] as number[],
-      ingest: [] as number[],
-      kl: [] as number[],
-      agree: [] as number[],
+      seconds: [],
+      ingest: [],
+      kl: [],
+      agree: [],
+      methods: new Set(),
     };
     for (let rep = 0; rep < reps; rep++) {
       // Start each repetition from the step's source types, with the conversation in the cache.
@@ -82,42 +91,68 @@ async function measure(bench: Bench, model: Model) {
       row.ingest.push(result.ingestSeconds);
       row.kl.push(result.probe?.meanKl ?? Number.NaN);
       row.agree.push(result.probe?.topAgreement ?? Number.NaN);
+      row.methods.add(result.method ?? "none");
+      if (result.methodReason !== null && result.method === "reread") {
+        row.methods.add(`(${result.methodReason})`);
+      }
     }
     rows.push(row);
     from = `${k}/${v}`;
   }
-  const pairs = steps.map(([k, v]) => [k, v] as const);
-  const args = [
-    "-p",
-    String(tokens),
-    "-n",
-    "0",
-    "-b",
-    "512",
-    "-ub",
-    "512",
-    "-t",
-    "1",
-    "-r",
-    String(reps),
-  ];
-  const prebuilt = llamaBench("prebuilt", model.path, pairs, args);
-  const native = llamaBench("native", model.path, pairs, args);
+  return { tokens, rows };
+}
+
+async function measure(make: (bench: Bench, ctx: number) => Promise<Model>) {
+  const runs = {} as Record<Mode, { tokens: number; rows: Row[] }>;
+  let model: Model | null = null;
+  let prebuilt: ReturnType<typeof llamaBench> = [];
+  let native: ReturnType<typeof llamaBench> = [];
+  for (const mode of ["converted", "reread"] as const) {
+    // The model process reads LOWBIT_KV_CONVERT; it is forked with this process's environment.
+    if (mode === "reread") {
+      process.env.LOWBIT_KV_CONVERT = "off";
+    }
+    const bench = await openBench();
+    try {
+      model = await make(bench, CTX);
+      runs[mode] = await applySteps(bench, model);
+      if (mode === "reread") {
+        // The referee, while the model file (in the bench's home) still exists.
+        await bench.app.runtime.unload();
+        const args = ["-p", String(runs.converted.tokens), "-n", "0", "-b", "512", "-ub", "512"];
+        const all = [...args, "-t", "1", "-r", String(reps)];
+        const pairs = steps.map(([k, v]) => [k, v] as const);
+        prebuilt = llamaBench("prebuilt", model.path, pairs, all);
+        native = llamaBench("native", model.path, pairs, all);
+      }
+    } finally {
+      bench.close();
+      delete process.env.LOWBIT_KV_CONVERT;
+    }
+  }
+  const tokens = runs.converted.tokens;
   console.log(
-    `## ${model.name}: ${tokens}-token conversation, context ${CTX}, 1 thread, flash attention on`,
+    `## ${model!.name}: ${tokens}-token conversation (re-read run: ${runs.reread.tokens}), ` +
+      `context ${CTX}, 1 thread, flash attention on`,
   );
   console.log("");
   console.log(
-    "| change | apply (s) | of which re-ingest (s) | llama.cpp prefill, prebuilt libs (s) | apply ÷ it | native build (s) | probe mean KL | top-1 agreement |",
+    "| change | converted apply (s) | of which converting (s) | re-read apply (s) | of which re-reading (s) | llama.cpp prefill, prebuilt libs (s) | converted ÷ prefill | re-read ÷ prefill | native build (s) | probe mean KL, converted / re-read | same top token, converted / re-read | methods |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
-  rows.forEach((row, i) => {
-    const seconds = median(row.seconds);
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  runs.converted.rows.forEach((row, i) => {
+    const reread = runs.reread.rows[i]!;
+    const conv = median(row.seconds);
+    const again = median(reread.seconds);
     const pre = tokens / prebuilt[i]!.tps;
     const nat = tokens / native[i]!.tps;
     console.log(
-      `| ${row.from} → ${row.to} | ${fmt(seconds, 2)} | ${fmt(median(row.ingest), 2)} | ${fmt(pre, 2)} | ` +
-        `${fmt(seconds / pre, 2)} | ${fmt(nat, 2)} | ${median(row.kl).toExponential(2)} | ${fmt(median(row.agree), 3)} |`,
+      `| ${row.from} → ${row.to} | ${fmt(conv, 2)} | ${fmt(median(row.ingest), 2)} | ` +
+        `${fmt(again, 2)} | ${fmt(median(reread.ingest), 2)} | ${fmt(pre, 2)} | ` +
+        `${fmt(conv / pre, 2)} | ${fmt(again / pre, 2)} | ${fmt(nat, 2)} | ` +
+        `${median(row.kl).toExponential(1)} / ${median(reread.kl).toExponential(1)} | ` +
+        `${fmt(median(row.agree) * 100, 0)} % / ${fmt(median(reread.agree) * 100, 0)} % | ` +
+        `${[...row.methods].join(" ")} / ${[...reread.methods].join(" ")} |`,
     );
   });
   console.log("");
@@ -126,10 +161,5 @@ async function measure(bench: Bench, model: Model) {
 console.log(`# Time to apply a KV change (${machine()}; median of ${reps})`);
 console.log("");
 for (const make of [starterWithContext, tinyWithContext]) {
-  const bench = await openBench();
-  try {
-    await measure(bench, await make(bench, CTX));
-  } finally {
-    bench.close();
-  }
+  await measure(make);
 }
