@@ -28,6 +28,11 @@ export async function levelsCommand(app: Lowbit, args: string[], out: Output): P
     available: l.available,
     needsImatrix: l.needsImatrix,
     imatrixDefault: l.imatrixDefault,
+    /** Rounding methods this level offers, the default first. */
+    methods:
+      l.gptqOffered === true
+        ? [l.methodDefault ?? "rtn", ...(l.methodDefault === "gptq" ? ["rtn"] : ["gptq"])]
+        : ["rtn"],
     ...(l.reason === undefined ? {} : { reason: l.reason }),
   }));
   out.result(rows, () =>
@@ -37,7 +42,7 @@ export async function levelsCommand(app: Lowbit, args: string[], out: Output): P
         `(${formatGiB(result.kvCacheBytes)}), ${formatGiB(result.memory.availableBytes)} free`,
       "",
       table([
-        ["LEVEL", "BPW", "SIZE", "OF SOURCE", "FIT", "CALIBRATION", "NOTE"],
+        ["LEVEL", "BPW", "SIZE", "OF SOURCE", "FIT", "CALIBRATION", "ROUNDING", "NOTE"],
         ...result.levels.map((l) => [
           l.level,
           l.bpw.toFixed(2),
@@ -45,6 +50,11 @@ export async function levelsCommand(app: Lowbit, args: string[], out: Output): P
           `${(l.sizeFraction * 100).toFixed(0)}%`,
           l.fits,
           l.needsImatrix ? "required" : l.imatrixDefault ? "on" : "off",
+          l.gptqOffered !== true
+            ? "plain"
+            : l.methodDefault === "gptq"
+              ? "gptq|plain"
+              : "plain|gptq",
           l.available ? l.note : `unavailable: ${l.reason ?? ""}`,
         ]),
       ]),
