@@ -58,11 +58,16 @@ try {
   for (const e of rows) {
     const m = e.metrics!;
     const run = e.runId === null ? null : app.compress.runs.get(e.runId);
-    const imatrix = run === null ? "?" : run.imatrix ? `${run.imatrixDataset ?? "yes"}` : "None";
+    const imatrix =
+      run === null
+        ? "?"
+        : run.imatrix
+          ? `${run.imatrixDataset ?? "yes"}, ${run.options.imatrixChunks ?? "?"} chunks`
+          : "None";
     console.log(
       `| ${e.model.level} | ${imatrix} | ${(e.model.sizeBytes / MiB).toFixed(2)} | ` +
         `${e.model.bpw.toFixed(2)} | ${pm(m.ppl, m.pplError, 3)} | ` +
-        `${pm(m.deltaPpl, m.deltaPplError, 3)} | ${pm(m.kld, m.kldError, 5)} | ` +
+        `${pm(m.deltaPpl, m.deltaPplError, 3)} | ${pm(m.kld, m.kldError, 6)} | ` +
         `${pm(m.top1 * 100, m.top1Error * 100, 2)} % | ` +
         `${pm(m.deltaP.mean * 100, m.deltaP.error * 100, 3)} % | ` +
         `${pm(m.deltaP.rms * 100, m.deltaP.rmsError * 100, 3)} % | ` +
