@@ -139,6 +139,7 @@ export const kvApplyResultSchema = z.object({
     })
     .nullable(),
   seconds: z.number(),
+  /** Bringing the conversation over: converting (saving included) or re-reading, and the probe. */
   ingestSeconds: z.number(),
   /**
    * How the conversation got into the new cache: its saved cache converted to the new types,
