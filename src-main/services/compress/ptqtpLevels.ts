@@ -22,7 +22,8 @@ export const ptqtpLevels: readonly LevelDefinition[] = [
     extended: true,
     note:
       "Lowbit's dual trit-plane format, 2-bit packed: between Q3_K_S and Q4_K_M in size and " +
-      "speed, but loses a little more than Q3_K_S for now (docs/benchmarks.md).",
+      "speed. Calibrated (the default) it loses less than Q3_K_S with an importance matrix; " +
+      "plain, a little more (docs/benchmarks.md).",
   },
   {
     name: "PTQTP1",
@@ -33,7 +34,8 @@ export const ptqtpLevels: readonly LevelDefinition[] = [
     extended: true,
     note:
       "Lowbit's dual trit-plane format, packed base-3: the smaller PTQTP, same quality as " +
-      "PTQTP2 but about half Q4_K_M's decode speed on a CPU; Q3_K_S beats it for now.",
+      "PTQTP2 but about half Q4_K_M's decode speed on a CPU. Calibrated (the default) it loses " +
+      "less than Q3_K_S with an importance matrix; Q3_K_S calibrated the same way loses less.",
   },
 ];
 
