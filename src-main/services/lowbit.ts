@@ -4,6 +4,7 @@ import type { Database } from "better-sqlite3";
 import type { AppInfo } from "../contract/index.js";
 import { ChatService } from "./chat/chatService.js";
 import { CompressService } from "./compress/compressService.js";
+import { HomeInstances } from "./config/homeInstances.js";
 import { pathsFor, resourcesDir, type LowbitPaths } from "./config/paths.js";
 import { appVersion } from "./config/version.js";
 import { DownloadService, type DownloadOptions } from "./downloads/downloadService.js";
@@ -62,7 +63,13 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
   const db = openDatabase(paths.database);
   const settings = new SettingsService(db);
   const jobs = new JobService(db);
-  jobs.recoverInterrupted();
+  // Jobs, runs and measurements left "running" are only ours to fail when no other live process
+  // has this home open (a CLI command during the app's sweep must not end the sweep).
+  const instances = new HomeInstances(paths.home);
+  const alone = instances.register().length === 0;
+  if (alone) {
+    jobs.recoverInterrupted();
+  }
   const library = new LibraryService(db, paths, settings, resourcesDir());
   const runtime = new ModelRuntime(options.spawnWorker ?? spawnNodeWorker);
   const chat = new ChatService(db, library, runtime, settings);
@@ -88,6 +95,10 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     options.spawnWorker ?? spawnNodeWorker,
   );
   compress.qualityOf = (model) => evaluate.qualityFor(model);
+  if (alone) {
+    compress.recoverInterrupted();
+    evaluate.recoverInterrupted();
+  }
   downloads.recoverInterrupted();
   if (options.runDownloads ?? options.shell !== "cli") {
     downloads.start();
@@ -129,6 +140,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
       compress.dispose();
       runtime.dispose();
       db.close();
+      instances.unregister();
     },
   };
 }

@@ -58,9 +58,13 @@ export class CompressService {
     private readonly spawn: WorkerSpawner,
   ) {
     this.runs = new RunsService(db);
-    this.runs.recoverInterrupted();
     this.planner = new LevelPlanner(spawn);
     this.calibrator = new Calibrator(path.join(home, "imatrix"));
+  }
+
+  /** At start-up, when no other process has the home open: runs a dead process left unfinished have failed. */
+  recoverInterrupted(): number {
+    return this.runs.recoverInterrupted();
   }
 
   async levels(

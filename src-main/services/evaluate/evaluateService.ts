@@ -69,8 +69,12 @@ export class EvaluateService {
       path.join(home, "cache", "logprobs"),
       () => this.settings.get()["evaluate.cacheBytes"],
     );
+  }
+
+  /** At start-up, when no other process has the home open: measurements a dead process left unfinished have failed. */
+  recoverInterrupted(): number {
     const failed = failUnfinishedEvaluations(
-      db,
+      this.db,
       {
         code: "internal",
         message: "Lowbit stopped while this measurement was in progress.",
@@ -81,6 +85,7 @@ export class EvaluateService {
     if (failed > 0) {
       this.publish();
     }
+    return failed;
   }
 
   /** Measures a model (or returns the same measurement made before, unless `force`). */
