@@ -95,6 +95,7 @@ export async function openLowbit(options: LowbitOptions): Promise<Lowbit> {
     options.spawnWorker ?? spawnNodeWorker,
   );
   compress.qualityOf = (model) => evaluate.qualityFor(model);
+  compress.measurementOf = (model) => evaluate.newestOf(model);
   if (alone) {
     compress.recoverInterrupted();
     evaluate.recoverInterrupted();

@@ -96,6 +96,32 @@ describe("exporting a quantized model", () => {
     expect(card).toContain(sha);
   });
 
+  it("carries what the model was measured to cost, once it has been measured", async () => {
+    const measured = await h.app.evaluate.evaluate({
+      modelId: made.model.id,
+      chunks: 2,
+      threads: 1,
+      force: false,
+    });
+    const m = measured.metrics!;
+    const target = path.join(out.dir, "starter-q3-measured.gguf");
+    const result = await h.app.compress.export({
+      runId: made.run.id,
+      path: target,
+      overwrite: false,
+    });
+    const file = await readGgufFile(target);
+    expect(file.metadata.get("lowbit.quality.base.sha256")?.value).toBe(made.run.sourceSha256);
+    expect(file.metadata.get("lowbit.quality.text_sha256")?.value).toBe(measured.text.sha256);
+    expect(file.metadata.get("lowbit.quality.kld")?.value).toBeCloseTo(m.kld, 5);
+    expect(file.metadata.get("lowbit.quality.top1")?.value).toBeCloseTo(m.top1, 5);
+    expect(file.metadata.get("lowbit.quality.tokens")?.value).toBe(m.tokens);
+    expect(result.provenance["lowbit.quality.kld_method"]).toBe("full-vocabulary");
+    const card = readFileSync(path.join(out.dir, "starter-q3-measured.md"), "utf8");
+    expect(card).toContain(`mean KL divergence ${m.kld.toFixed(4)}`);
+    expect(card).not.toContain("not measured yet");
+  }, 120_000);
+
   it("refuses to overwrite without confirmation, and replaces all three files with it", async () => {
     const target = path.join(out.dir, "starter-q3.gguf");
     await expect(

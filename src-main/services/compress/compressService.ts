@@ -6,6 +6,7 @@ import type { Database } from "better-sqlite3";
 import { z } from "zod";
 import {
   AppError,
+  type Evaluation,
   type ExportResult,
   levelKvTypeSchema,
   type LevelKvType,
@@ -48,6 +49,8 @@ export class CompressService {
   private readonly active = new Map<string, AbortController>();
   /** Measured quality per level of a model; the evaluation service provides it. */
   qualityOf: ((model: Model) => Promise<(level: string) => LevelQuality>) | null = null;
+  /** The newest measurement of a model, for the quality an export carries. */
+  measurementOf: ((model: Model) => Evaluation | undefined) | null = null;
 
   constructor(
     private readonly db: Database,
@@ -157,13 +160,17 @@ export class CompressService {
   ): Promise<ExportResult> {
     const title = `Export to ${path.basename(request.path)}`;
     return this.jobs.run("export", title, request, ctx.signal, (job) =>
-      exportModel({ library: this.library, runs: this.runs }, request, {
-        signal: job.signal,
-        progress: (packet) => {
-          ctx.progress?.(packet);
-          job.progress(packet.fraction);
+      exportModel(
+        { library: this.library, runs: this.runs, measurementOf: this.measurementOf },
+        request,
+        {
+          signal: job.signal,
+          progress: (packet) => {
+            ctx.progress?.(packet);
+            job.progress(packet.fraction);
+          },
         },
-      }),
+      ),
     );
   }
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AppError, type ExportResult } from "../../contract/index.js";
+import { AppError, type Evaluation, type ExportResult, type Model } from "../../contract/index.js";
 import { asDiskFullError, ensureFreeSpace } from "../library/diskSpace.js";
 import { hashFile } from "../library/fileHashing.js";
 import type { LibraryService } from "../library/libraryService.js";
@@ -28,8 +28,15 @@ export interface ExportContext {
  * `<file>.sha256` (sha256sum's format) and a Markdown card `<name>.md` next to it. Each file is
  * written to `.partial` and renamed; nothing existing is replaced without `overwrite`.
  */
+export interface ExportDeps {
+  library: LibraryService;
+  runs: RunsService;
+  /** The newest measurement of a model against its base, when the evaluation service has one. */
+  measurementOf?: ((model: Model) => Evaluation | undefined) | null;
+}
+
 export async function exportModel(
-  deps: { library: LibraryService; runs: RunsService },
+  deps: ExportDeps,
   request: ExportRequest,
   ctx: ExportContext = {},
 ): Promise<ExportResult> {
@@ -62,7 +69,8 @@ export async function exportModel(
   }
   await ensureFreeSpace(path.dirname(target), model.sizeBytes, "the exported model");
 
-  const provenance = provenanceFor(model, run, new Date().toISOString());
+  const measurement = deps.measurementOf?.(model);
+  const provenance = provenanceFor(model, run, new Date().toISOString(), measurement);
   try {
     await rewriteGgufMetadata(
       model.path,
@@ -86,7 +94,10 @@ export async function exportModel(
     ctx.progress?.({ phase: "hashing", fraction: 0.8 + (0.2 * bytes) / size }),
   );
   await writeAtomically(sha256Path, `${sha256}  ${path.basename(target)}\n`);
-  await writeAtomically(cardPath, modelCard({ ...model, sizeBytes: size }, run, target, sha256));
+  await writeAtomically(
+    cardPath,
+    modelCard({ ...model, sizeBytes: size }, run, target, sha256, measurement),
+  );
   ctx.progress?.({ phase: "hashing", fraction: 1 });
   return { path: target, sha256, sizeBytes: size, sha256Path, cardPath, provenance };
 }

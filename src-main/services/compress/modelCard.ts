@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Model, Run } from "../../contract/index.js";
+import type { Evaluation, Model, Run } from "../../contract/index.js";
 import { toolVersion } from "./provenance.js";
 
 /** A short Markdown card that travels with an exported model. */
@@ -8,6 +8,7 @@ export function modelCard(
   run: Run | undefined,
   file: string,
   sha256: string,
+  measurement?: Evaluation,
 ): string {
   const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   const rows: Array<[string, string]> = [];
@@ -31,7 +32,7 @@ export function modelCard(
   ]);
   rows.push(["Architecture", `${model.arch}, ${(model.params / 1e6).toFixed(1)} M parameters`]);
   rows.push(["File sha256", `\`${sha256}\``]);
-  rows.push(["Quality", "not measured yet"]);
+  rows.push(["Quality", qualityText(measurement)]);
   const name = path.basename(file);
   return [
     `# ${model.name}`,
@@ -52,4 +53,18 @@ export function modelCard(
     `The same facts are in the file's metadata, under \`lowbit.*\`. Check the download with \`sha256sum -c ${name}.sha256\`.`,
     "",
   ].join("\n");
+}
+
+function qualityText(measurement: Evaluation | undefined): string {
+  const m = measurement?.metrics ?? null;
+  if (measurement === undefined || m === null) {
+    return "not measured yet";
+  }
+  const sign = m.deltaPpl >= 0 ? "+" : "−";
+  return (
+    `mean KL divergence ${m.kld.toFixed(4)} (99th percentile ${m.kldP99.toFixed(3)}), ` +
+    `same top token ${(m.top1 * 100).toFixed(1)} %, PPL ${m.ppl.toFixed(2)} ` +
+    `(${sign}${Math.abs(m.deltaPpl).toFixed(2)} against ${measurement.base.name}), ` +
+    `over ${m.tokens.toLocaleString("en-US")} tokens of ${measurement.text.name} at context ${measurement.contextSize}`
+  );
 }

@@ -1,4 +1,4 @@
-import type { Model, Run } from "../../contract/index.js";
+import type { Evaluation, Model, Run } from "../../contract/index.js";
 import { appVersion } from "../config/version.js";
 import type { GgufValue } from "../gguf/ggufValues.js";
 import { addonLinkInfo } from "../native/loadAddon.js";
@@ -11,10 +11,16 @@ export function toolVersion(): string {
   return `lowbit ${appVersion()}${llama === undefined ? "" : `; llama.cpp ${llama}`}`;
 }
 
-export function provenanceFor(model: Model, run: Run | undefined, exportedAt: string): Provenance {
+export function provenanceFor(
+  model: Model,
+  run: Run | undefined,
+  exportedAt: string,
+  measurement?: Evaluation,
+): Provenance {
   const keys: Provenance = {
     "lowbit.tool_version": toolVersion(),
     "lowbit.exported_at": exportedAt,
+    ...(measurement === undefined ? {} : qualityKeys(measurement)),
   };
   if (run === undefined) {
     keys["lowbit.bpw"] = round(model.bpw);
@@ -45,8 +51,35 @@ export function provenanceFor(model: Model, run: Run | undefined, exportedAt: st
   if (run.finishedAt !== null) {
     keys["lowbit.quantized_at"] = run.finishedAt;
   }
-  // Measured quality (lowbit.quality.*) joins here once the evaluation issue records it.
   return keys;
+}
+
+/**
+ * What the model was measured to cost against its base (lowbit.quality.*): the numbers and
+ * everything needed to know what they are comparable with (base, text, context, chunks).
+ */
+export function qualityKeys(measurement: Evaluation): Provenance {
+  const m = measurement.metrics;
+  if (m === null) {
+    return {};
+  }
+  return {
+    "lowbit.quality.base.name": measurement.base.name,
+    "lowbit.quality.base.sha256": measurement.base.sha256,
+    "lowbit.quality.text": measurement.text.name,
+    "lowbit.quality.text_sha256": measurement.text.sha256,
+    "lowbit.quality.context": measurement.contextSize,
+    "lowbit.quality.chunks": measurement.chunks ?? 0,
+    "lowbit.quality.tokens": m.tokens,
+    "lowbit.quality.kld_method": measurement.kldMethod,
+    "lowbit.quality.ppl": m.ppl,
+    "lowbit.quality.ppl_base": m.pplBase,
+    "lowbit.quality.delta_ppl": m.deltaPpl,
+    "lowbit.quality.kld": m.kld,
+    "lowbit.quality.kld_p99": m.kldP99,
+    "lowbit.quality.top1": m.top1,
+    "lowbit.quality.measured_at": measurement.finishedAt ?? measurement.createdAt,
+  };
 }
 
 /** A provenance value as typed GGUF metadata: strings, f32 numbers (u32 for counts), bools. */

@@ -214,6 +214,13 @@ export class EvaluateService {
     return removed;
   }
 
+  /** The newest finished measurement of a model (by its file's sha256), against any base. */
+  newestOf(model: { sha256: string }): Evaluation | undefined {
+    return listEvaluations(this.db, 5000).find(
+      (e) => e.model.sha256 === model.sha256 && e.status === "done" && e.metrics !== null,
+    );
+  }
+
   /** The newest finished measurement of each run, for tables of runs. */
   latestByRun(): Map<string, Evaluation> {
     const latest = new Map<string, Evaluation>();
