@@ -118,19 +118,33 @@ export class ContractClient<C extends Contract> {
       const endpoint = this.endpoint(ep, kind);
       const parsed = this.checkParams(ep, endpoint.params, params);
       const id = this.nextId++;
-      this.pending.set(id, { ep, kind, resolve, reject, onProgress: options?.onProgress });
+      const signal = options?.signal;
+      const cancel = (): void => {
+        if (this.pending.has(id) && !this.isClosed) {
+          this.post({ t: "cancel", id });
+        }
+      };
+      // A caller may pass one signal to many calls (a chat's, a sweep's): each call removes its
+      // listener when it settles, so they do not pile up on the signal.
+      const settle =
+        <T>(finish: (value: T) => void) =>
+        (value: T): void => {
+          signal?.removeEventListener("abort", cancel);
+          finish(value);
+        };
+      this.pending.set(id, {
+        ep,
+        kind,
+        resolve: settle(resolve),
+        reject: settle(reject),
+        onProgress: options?.onProgress,
+      });
       this.post(
         kind === "rpc"
           ? { t: "call", id, ep, params: parsed }
           : { t: "job", id, ep, params: parsed },
       );
-      const signal = options?.signal;
-      if (signal !== undefined) {
-        const cancel = (): void => {
-          if (this.pending.has(id) && !this.isClosed) {
-            this.post({ t: "cancel", id });
-          }
-        };
+      if (signal !== undefined && this.pending.has(id)) {
         if (signal.aborted) {
           cancel();
         } else {

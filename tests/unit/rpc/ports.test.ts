@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { AppError, job, rpc, signal } from "../../../src-main/contract/index.js";
@@ -133,6 +134,22 @@ describe("contract ports", () => {
     );
     await expect(promise).rejects.toMatchObject({ code: "cancelled" });
     expect(seen.length).toBeLessThan(20);
+  });
+
+  it("lets go of a shared abort signal when each call ends", async () => {
+    const { client } = setup();
+    cleanup.push(() => client.close());
+    const chat = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      await client.job("count.up", { to: 1 }, { signal: chat.signal });
+      await client.call("math.add", { a: i, b: 1 });
+    }
+    expect(getEventListeners(chat.signal, "abort")).toHaveLength(0);
+    // It still cancels a call in flight.
+    const running = client.job("count.up", { to: 1000 }, { signal: chat.signal });
+    expect(getEventListeners(chat.signal, "abort")).toHaveLength(1);
+    chat.abort();
+    await expect(running).rejects.toMatchObject({ code: "cancelled" });
   });
 
   it("keeps a job going when a progress callback throws", async () => {
