@@ -28,4 +28,8 @@ struct InverseFactor {
 bool inverseFactor(const double* h, int64_t d, double dampRelative, int threads,
                    InverseFactor& out, std::string& error);
 
+// The same, also returning U in double (row-major d×d): what the exactness check compares.
+bool inverseFactorExact(const double* h, int64_t d, double dampRelative, int threads,
+                        InverseFactor& out, std::vector<double>& u, std::string& error);
+
 }  // namespace lowbit::gptq
