@@ -1,9 +1,10 @@
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "../../contract/index.js";
 import { resourcesDir } from "../config/paths.js";
+import { hashFile } from "../library/fileHashing.js";
+import { looksBinary } from "../library/textFile.js";
 import type { CompressWorker } from "./compressWorker.js";
 import { imatrixFileName } from "./imatrixMetadata.js";
 
@@ -97,28 +98,9 @@ export async function resolveCalibrationText(file: string | undefined): Promise<
   }
   return {
     path: textPath,
-    sha256: await sha256File(textPath),
+    sha256: await hashFile(textPath),
     dataset: isDefault ? "lowbit-starter/brown-calib.txt" : path.basename(textPath),
   };
-}
-
-async function looksBinary(file: string): Promise<boolean> {
-  const handle = await open(file, "r");
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).includes(0);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest("hex");
 }
 
 /**

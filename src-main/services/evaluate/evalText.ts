@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "../../contract/index.js";
 import { resourcesDir } from "../config/paths.js";
+import { hashFile } from "../library/fileHashing.js";
+import { looksBinary } from "../library/textFile.js";
 
 /** A text to measure on, checked and hashed: results are comparable only on the same sha256. */
 export interface EvalText {
@@ -62,7 +62,7 @@ export async function resolveEvalText(file: string | undefined): Promise<EvalTex
   const known = hashed.get(textPath);
   let sha256 = known?.sha256;
   if (known === undefined || known.mtimeMs !== info.mtimeMs || known.size !== info.size) {
-    sha256 = await sha256File(textPath);
+    sha256 = await hashFile(textPath);
     hashed.set(textPath, { mtimeMs: info.mtimeMs, size: info.size, sha256 });
   }
   return {
@@ -70,23 +70,4 @@ export async function resolveEvalText(file: string | undefined): Promise<EvalTex
     sha256: sha256!,
     name: isDefault ? DEFAULT_TEXT_NAME : path.basename(textPath),
   };
-}
-
-async function looksBinary(file: string): Promise<boolean> {
-  const handle = await open(file, "r");
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).includes(0);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest("hex");
 }
